@@ -1,0 +1,199 @@
+"""Reading tabular files the way Chinese offices write them.
+
+CSV in UTF-8 (with or without BOM), GBK / GB18030 or anything else that
+charset-normalizer recognises; XLSX, XLS and ODS through python-calamine
+(fast, streaming-friendly). The header row is found among the first rows, so a
+merged title row above it ("XX网点留言导出") is skipped, and blank header cells
+left by merged cells are named by position.
+
+Rows come out as (line number as a person would count it in the file, dict of
+header → text), one at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from charset_normalizer import from_bytes
+from django.utils.translation import gettext as _
+
+HEADER_SEARCH_ROWS = 10
+SAMPLE_BYTES = 1024 * 1024
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read; the message says why, for a person."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterator[tuple[int, dict[str, str]]]
+    encoding: str
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 when the sample decodes as UTF-8; else the best guess, with GB18030
+    standing in for GBK/GB2312 (it is their superset)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A sample may end in the middle of a multi-byte character.
+        if exc.start >= len(sample) - 3:
+            return "utf-8"
+    best = from_bytes(sample[:65536]).best()
+    if best is None:
+        raise ImportFileError(_("The file is not text in a known encoding."))
+    enc = best.encoding.lower().replace("_", "")
+    if enc in ("gbk", "gb2312", "gb18030", "cp936", "hz"):
+        return "gb18030"
+    return best.encoding
+
+
+def open_table(fileobj: IO[bytes], file_name: str, *, required: set[str]) -> Table:
+    """Open a CSV or spreadsheet and find the header row holding `required` names."""
+    if file_name.lower().endswith(EXCEL_SUFFIXES):
+        return _open_spreadsheet(fileobj, required)
+    return _open_csv(fileobj, required)
+
+
+def _open_csv(fileobj: IO[bytes], required: set[str]) -> Table:
+    sample = fileobj.read(SAMPLE_BYTES)
+    fileobj.seek(0)
+    if not sample.strip():
+        raise ImportFileError(_("The file is empty."))
+    encoding = detect_encoding(sample)
+    text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
+    try:
+        dialect = csv.Sniffer().sniff(sample[:8192].decode(encoding, errors="ignore"), ",\t;|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(text, delimiter=delimiter)
+    head_rows: list[tuple[int, list[str]]] = []
+    try:
+        for _ in range(HEADER_SEARCH_ROWS):
+            row = next(reader, None)
+            if row is None:
+                break
+            head_rows.append((reader.line_num, row))
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            _("The file is not valid %(enc)s: %(why)s") % {"enc": encoding, "why": exc.reason}
+        ) from exc
+    header_index, header = _find_header(head_rows, required)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for line, row in head_rows[header_index + 1 :]:
+            yield line, _as_dict(header, row)
+        try:
+            for row in reader:
+                yield reader.line_num, _as_dict(header, row)
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
+                % {"enc": encoding, "line": reader.line_num, "why": exc.reason}
+            ) from exc
+
+    return Table(header=header, rows=rows(), encoding=encoding)
+
+
+def _open_spreadsheet(fileobj: IO[bytes], required: set[str]) -> Table:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(fileobj)
+        sheet = book.get_sheet_by_index(0)
+        rows_iter = iter(sheet.iter_rows())
+    except Exception as exc:  # calamine raises its own types for broken files
+        raise ImportFileError(
+            _("The spreadsheet cannot be read (damaged or truncated?): %(why)s") % {"why": exc}
+        ) from exc
+    head_rows: list[tuple[int, list[str]]] = []
+    for line in range(1, HEADER_SEARCH_ROWS + 1):
+        row = next(rows_iter, None)
+        if row is None:
+            break
+        head_rows.append((line, [_cell_text(c) for c in row]))
+    header_index, header = _find_header(head_rows, required)
+    start = head_rows[header_index][0]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        line = start
+        for _, row in head_rows[header_index + 1 :]:
+            line += 1
+            yield line, _as_dict(header, row)
+        for raw in rows_iter:
+            line += 1
+            yield line, _as_dict(header, [_cell_text(c) for c in raw])
+
+    return Table(header=header, rows=rows(), encoding="xlsx")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _find_header(head_rows: list[tuple[int, list[str]]], required: set[str]) -> tuple[int, list[str]]:
+    for index, (_, row) in enumerate(head_rows):
+        names = [str(c).strip().lstrip("\ufeff") for c in row]
+        if required <= set(names):
+            return index, [n or f"column_{i + 1}" for i, n in enumerate(names)]
+    missing = "、".join(sorted(required))
+    raise ImportFileError(
+        _("No header row with the columns %(cols)s in the first %(n)s rows.")
+        % {"cols": missing, "n": HEADER_SEARCH_ROWS}
+    )
+
+
+def _as_dict(header: list[str], row: list[str]) -> dict[str, str]:
+    values = {name: (row[i].strip() if i < len(row) and row[i] is not None else "")
+              for i, name in enumerate(header)}
+    if len(row) > len(header) and any(str(v).strip() for v in row[len(header):]):
+        values["__extra__"] = "|".join(str(v) for v in row[len(header):])
+    return values
+
+
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y%m%d%H%M%S",
+)
+
+
+def parse_local_datetime(text: str, tz) -> dt.datetime:
+    """A time as written in Chinese exports, read as local time in `tz`."""
+    value = text.strip()
+    for fmt in DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).replace(tzinfo=tz)
+        except ValueError:
+            continue
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(value) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)

@@ -1,0 +1,116 @@
+"""Reads about organisations and people, always scoped to what a user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from kefu.orgs.models import Area, Customer, Role, User
+
+_MAX_TEAM_DEPTH = 5  # 组员 → 组长 → 主管 → 经理 → 总监
+
+
+def team_member_ids(lead: User) -> set[int]:
+    """IDs of everyone who reports to `lead`, directly or through their leads.
+
+    The lead themself is included. Bounded by the depth of the ladder.
+    """
+    ids = {lead.pk}
+    frontier = {lead.pk}
+    for _ in range(_MAX_TEAM_DEPTH):
+        frontier = set(
+            User.objects.filter(reports_to_id__in=frontier, point_id=lead.point_id)
+            .exclude(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if not frontier:
+            break
+        ids |= frontier
+    return ids
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """Staff of the user's own point (customers see only their named agent)."""
+    if user.is_superuser and user.point_id is None:
+        return User.objects.all()
+    if user.is_customer:
+        customer = user.customer
+        agent_id = customer.named_agent_id if customer else None
+        return User.objects.filter(pk=agent_id)
+    return User.objects.filter(point_id=user.point_id)
+
+
+def agents_of_point(point_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        point_id=point_id, is_active=True, role__in=[Role.AGENT, Role.TEAM_LEAD, Role.SUPERVISOR]
+    )
+
+
+def agents_for_assignment(*, point_id: int, queue: str) -> QuerySet[User]:
+    """Agents of a point on shift who serve `queue`, annotated with their open load."""
+    from kefu.tickets.models import Ticket  # read-only use of the ticket states
+
+    return (
+        User.objects.filter(point_id=point_id, is_active=True, on_shift=True, role=Role.AGENT)
+        .filter(Q(queue=queue) | Q(queue=""))
+        .annotate(
+            load=Count(
+                "assigned_tickets",
+                filter=Q(assigned_tickets__status__in=Ticket.OPEN_STATUSES),
+            )
+        )
+        .order_by("load", "pk")
+    )
+
+
+def areas_visible_to(user: User) -> QuerySet[Area]:
+    if user.point_id is None:
+        return Area.objects.all() if user.is_superuser else Area.objects.none()
+    if user.is_customer:
+        return Area.objects.none()
+    return Area.objects.filter(point_id=user.point_id)
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    if user.point_id is None:
+        return Customer.objects.all() if user.is_superuser else Customer.objects.none()
+    if user.is_customer:
+        return Customer.objects.filter(pk=user.customer_id)
+    return Customer.objects.filter(point_id=user.point_id)
+
+
+def customer_access(user: User, customer_id: int) -> Customer:
+    try:
+        return customers_visible_to(user).get(pk=customer_id)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+
+
+def area_access(user: User, area_id: int) -> Area:
+    try:
+        return areas_visible_to(user).get(pk=area_id)
+    except Area.DoesNotExist:
+        raise Http404 from None
+
+
+def user_access(user: User, other_id: int) -> User:
+    try:
+        return users_visible_to(user).get(pk=other_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def supervisor_of(user: User) -> User | None:
+    """The nearest lead above `user` (team lead or supervisor), else a point manager."""
+    current = user.reports_to
+    for _ in range(_MAX_TEAM_DEPTH):
+        if current is None:
+            break
+        if current.role in (Role.SUPERVISOR, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR):
+            return current
+        current = current.reports_to
+    return (
+        User.objects.filter(point_id=user.point_id, role=Role.SUPERVISOR, is_active=True)
+        .order_by("pk")
+        .first()
+    )

@@ -1,0 +1,201 @@
+"""Reads on tickets. Every lookup goes through `tickets_visible_to` (scope) and
+`ticket_access` (404 for anything outside it), so IDs cannot be guessed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kefu.orgs.models import Role, User
+from kefu.orgs.selectors import team_member_ids
+from kefu.tickets import sla
+from kefu.tickets.models import Attachment, Event, FollowUp, Message, Status, Ticket
+
+PAGE_SIZE = 50
+_WAYBILL = re.compile(r"^[A-Za-z]{0,4}\d{8,20}$")
+_PHONE = re.compile(r"^\+?\d[\d\- ]{5,15}$")
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """The tickets `user` may see; never another point's."""
+    qs = Ticket.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.point_id is None:
+        return qs if user.is_superuser else qs.none()
+    qs = qs.filter(point_id=user.point_id)
+    role = user.role
+    if role in (Role.OWNER, Role.DIRECTOR, Role.MANAGER):
+        return qs
+    if role == Role.CUSTOMER:
+        return qs.filter(customer_id=user.customer_id) if user.customer_id else qs.none()
+    if role in (Role.SUPERVISOR, Role.TEAM_LEAD):
+        team = team_member_ids(user)
+        return qs.filter(
+            Q(assignee_id__in=team) | Q(area__owner_id__in=team) | Q(assignee__isnull=True)
+            | Q(escalated_to=user) | Q(pk__in=_followups_of(user))
+        )
+    if role == Role.AGENT:
+        return qs.filter(
+            Q(assignee=user) | Q(area__owner=user) | Q(customer__named_agent=user)
+        )
+    if role in (Role.COURIER, Role.PICKUP, Role.DRIVER):
+        return qs.filter(Q(courier=user) | Q(area_id__in=user.courier_areas.values("pk")))
+    if role == Role.DEPT_HEAD:
+        return qs.filter(pk__in=_followups_of(user))
+    return qs.none()
+
+
+def _followups_of(user: User):
+    return FollowUp.objects.filter(assigned_to=user).values("ticket_id")
+
+
+def ticket_access(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    qs = tickets_visible_to(user).select_related(
+        "point", "customer", "category", "area", "assignee", "courier", "escalated_to", "merged_into"
+    )
+    try:
+        return qs.get(pk=ticket_id)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def attachment_access(user: User, attachment_id: int) -> Attachment:
+    """An attachment is visible exactly when its ticket is; customers never see
+    the evidence of an internal note."""
+    qs = Attachment.objects.filter(ticket__in=tickets_visible_to(user))
+    if user.is_customer:
+        qs = qs.exclude(message__kind=Message.Kind.NOTE)
+    try:
+        return qs.get(pk=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass
+class QueueFilters:
+    queue: str = ""
+    status: str = "open"  # "open", "all" or one Status value
+    sla: str = ""
+    category: int | None = None
+    tier: str = ""
+    area: int | None = None
+    assignee: str = ""  # "", "me", "none" or a user id
+    q: str = ""
+    sort: str = "priority"  # "priority" (work order) or "newest"
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+    filters: QueueFilters
+    now: dt.datetime = field(default_factory=timezone.now)
+
+
+def queue_queryset(user: User, f: QueueFilters, *, now: dt.datetime) -> QuerySet[Ticket]:
+    qs = tickets_visible_to(user)
+    if f.status == "open":
+        qs = qs.filter(is_open=True)
+    elif f.status and f.status != "all":
+        qs = qs.filter(status=f.status)
+    if f.queue:
+        qs = qs.filter(queue=f.queue)
+    if f.sla:
+        qs = qs.filter(sla.state_q(f.sla, now))
+    if f.category:
+        qs = qs.filter(category_id=f.category)
+    if f.tier:
+        qs = qs.filter(customer__tier=f.tier)
+    if f.area:
+        qs = qs.filter(area_id=f.area)
+    if f.assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif f.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif f.assignee.isdigit():
+        qs = qs.filter(assignee_id=int(f.assignee))
+    if f.q.strip():
+        qs = qs.filter(_search_q(f.q.strip()))
+    return qs
+
+
+def _search_q(text: str) -> Q:
+    """A waybill number or a phone number hits an index; anything else is a text search."""
+    compact = text.replace(" ", "")
+    if _WAYBILL.match(compact):
+        return Q(waybill_no=compact.upper())
+    if _PHONE.match(text):
+        return Q(contact_phone=re.sub(r"[\s\-]", "", text))
+    return Q(subject__icontains=text) | Q(description__icontains=text)
+
+
+def queue_page(user: User, f: QueueFilters, *, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of the queue by keyset pagination: the cost of page 1,000 is the
+    cost of page 1. Work order is (priority, oldest first); "newest" is id desc."""
+    now = timezone.now()
+    qs = queue_queryset(user, f, now=now).select_related("category", "assignee", "customer", "area")
+    if f.sort == "newest":
+        qs = qs.order_by("-id")
+        if cursor and cursor.isdigit():
+            qs = qs.filter(id__lt=int(cursor))
+    else:
+        qs = qs.order_by("priority", "id")
+        if cursor and ":" in cursor:
+            p, _, i = cursor.partition(":")
+            if p.isdigit() and i.isdigit():
+                qs = qs.filter(Q(priority__gt=int(p)) | Q(priority=int(p), id__gt=int(i)))
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    for t in rows:
+        t.sla_state = sla.state_of(t, now)
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = str(last.id) if f.sort == "newest" else f"{last.priority}:{last.id}"
+    return Page(items=rows, next_cursor=next_cursor, filters=f, now=now)
+
+
+def ticket_timeline(ticket: Ticket, *, include_notes: bool) -> list[Message]:
+    qs = Message.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+    if not include_notes:
+        qs = qs.exclude(kind=Message.Kind.NOTE)
+    return list(qs)
+
+
+def ticket_events(ticket: Ticket) -> list[Event]:
+    return list(Event.objects.filter(ticket=ticket).select_related("actor"))
+
+
+def ticket_followups(ticket: Ticket) -> list[FollowUp]:
+    return list(FollowUp.objects.filter(ticket=ticket).select_related("assigned_to", "requested_by"))
+
+
+def duplicates_of(ticket: Ticket, user: User) -> QuerySet[Ticket]:
+    """Other open tickets about the same waybill (candidates for a merge)."""
+    if not ticket.waybill_no:
+        return Ticket.objects.none()
+    return (
+        tickets_visible_to(user)
+        .filter(waybill_no=ticket.waybill_no, merged_into__isnull=True)
+        .exclude(pk=ticket.pk)
+        .order_by("pk")
+    )
+
+
+def open_count_by_status(user: User) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = tickets_visible_to(user).filter(is_open=True).values("status").annotate(n=Count("pk"))
+    counts = {s: 0 for s in Ticket.OPEN_STATUSES}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+__all__ = ["Status"]

@@ -1,0 +1,8 @@
+from kefu.notifications.selectors import unread_count
+
+
+def kefu(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": unread_count(user)}

@@ -1,0 +1,37 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from kefu.notifications import selectors as notification_selectors
+from kefu.notifications.services import notifications_mark_read
+from kefu.orgs.models import Role
+
+
+@login_required
+def home(request):
+    role = request.user.role
+    if role == Role.CUSTOMER:
+        return redirect("portal")
+    return redirect("queue")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request):
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("inbox")
+    items = [(n, notification_selectors.describe(n)) for n in notification_selectors.inbox(request.user)]
+    return render(request, "web/inbox.html", {"items": items})
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+def not_found(request, exception=None):  # pragma: no cover - wired by Django
+    return HttpResponse(status=404)

@@ -94,6 +94,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it
 MEDIA_ROOT = DATA_DIR / "media"
 # Attachments are never served from MEDIA_URL: a view checks permission first.
 STORAGES = {
@@ -110,6 +111,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Background jobs: embedded (a thread in the server process) unless a broker is given.
 CELERY_BROKER_URL = env.env_str("CELERY_BROKER_URL")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 KEFU_EMBEDDED_JOBS = env.env_bool("KEFU_EMBEDDED_JOBS", not CELERY_BROKER_URL)
 
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", views.inbox, name="inbox"),
+    path("shift/", views.shift_toggle, name="shift_toggle"),
     path("queue/", ticket_views.queue, name="queue"),
     path("queue/bulk/", ticket_views.queue_bulk, name="queue_bulk"),
     path("tickets/new/", ticket_views.ticket_new, name="ticket_new"),

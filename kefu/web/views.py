@@ -1,12 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kefu.notifications import selectors as notification_selectors
 from kefu.notifications.services import notifications_mark_read
 from kefu.orgs.models import Role
+from kefu.orgs.services import user_set_on_shift
 
 
 @login_required
@@ -27,11 +28,14 @@ def inbox(request):
     return render(request, "web/inbox.html", {"items": items})
 
 
+@login_required
+@require_http_methods(["POST"])
+def shift_toggle(request):
+    user_set_on_shift(user=request.user, on_shift=not request.user.on_shift)
+    return redirect(request.POST.get("next") or "home")
+
+
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
-
-
-def not_found(request, exception=None):  # pragma: no cover - wired by Django
-    return HttpResponse(status=404)

@@ -188,6 +188,8 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         indexes = [
             models.Index(fields=["point", "is_open", "priority", "id"], name="ticket_queue"),
+            models.Index(fields=["point", "priority", "id"], name="ticket_queue_all"),
+            models.Index(fields=["point", "-id"], name="ticket_newest"),
             models.Index(fields=["assignee", "is_open", "priority", "id"], name="ticket_assignee"),
             models.Index(fields=["point", "waybill_no"], name="ticket_waybill"),
             models.Index(fields=["point", "contact_phone"], name="ticket_phone"),

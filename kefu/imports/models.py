@@ -43,6 +43,9 @@ class ImportBatch(models.Model):
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self) -> str:
+        return self.file_name
+
 
 class RejectedRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejects")
@@ -52,3 +55,6 @@ class RejectedRow(models.Model):
 
     class Meta:
         ordering = ["line", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line}"

@@ -22,10 +22,12 @@ from typing import IO
 
 from charset_normalizer import from_bytes
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 HEADER_SEARCH_ROWS = 10
 SAMPLE_BYTES = 1024 * 1024
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 class ImportFileError(ValueError):
@@ -40,17 +42,20 @@ class Table:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 when the sample decodes as UTF-8; else the best guess, with GB18030
-    standing in for GBK/GB2312 (it is their superset)."""
+    """UTF-8 when the sample decodes as UTF-8; else GB18030 (the superset of
+    GBK/GB2312, what Excel on Chinese Windows saves) when it decodes as that;
+    else the best guess. GB18030 is tried before guessing because a short GBK
+    file is often taken for Korean (CP949) by the guesser."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A sample may end in the middle of a multi-byte character.
-        if exc.start >= len(sample) - 3:
-            return "utf-8"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as exc:
+            # A sample may end in the middle of a multi-byte character.
+            if exc.start >= len(sample) - 3:
+                return encoding
     best = from_bytes(sample[:65536]).best()
     if best is None:
         raise ImportFileError(_("The file is not text in a known encoding."))
@@ -61,8 +66,13 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def open_table(fileobj: IO[bytes], file_name: str, *, required: set[str]) -> Table:
-    """Open a CSV or spreadsheet and find the header row holding `required` names."""
-    if file_name.lower().endswith(EXCEL_SUFFIXES):
+    """Open a CSV or spreadsheet and find the header row holding `required` names.
+
+    A spreadsheet is recognised by its name or, when the name lost its
+    extension, by its first bytes (ZIP for XLSX/ODS, OLE2 for XLS)."""
+    head = fileobj.read(8)
+    fileobj.seek(0)
+    if file_name.lower().endswith(EXCEL_SUFFIXES) or head.startswith(SPREADSHEET_MAGIC):
         return _open_spreadsheet(fileobj, required)
     return _open_csv(fileobj, required)
 
@@ -80,32 +90,48 @@ def _open_csv(fileobj: IO[bytes], required: set[str]) -> Table:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(text, delimiter=delimiter)
+    records = _numbered(reader)
     head_rows: list[tuple[int, list[str]]] = []
     try:
-        for _ in range(HEADER_SEARCH_ROWS):
-            row = next(reader, None)
-            if row is None:
+        for _i in range(HEADER_SEARCH_ROWS):
+            record = next(records, None)
+            if record is None:
                 break
-            head_rows.append((reader.line_num, row))
+            head_rows.append(record)
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             _("The file is not valid %(enc)s: %(why)s") % {"enc": encoding, "why": exc.reason}
         ) from exc
+    except csv.Error as exc:
+        raise ImportFileError(_("The file is not a readable CSV: %(why)s") % {"why": exc}) from exc
     header_index, header = _find_header(head_rows, required)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for line, row in head_rows[header_index + 1 :]:
             yield line, _as_dict(header, row)
         try:
-            for row in reader:
-                yield reader.line_num, _as_dict(header, row)
+            for line, row in records:
+                yield line, _as_dict(header, row)
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
                 % {"enc": encoding, "line": reader.line_num, "why": exc.reason}
             ) from exc
+        except csv.Error as exc:
+            raise ImportFileError(
+                _("The file cannot be read as CSV after line %(line)s: %(why)s")
+                % {"line": reader.line_num, "why": exc}
+            ) from exc
 
     return Table(header=header, rows=rows(), encoding=encoding)
+
+
+def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on (a quoted cell may span lines)."""
+    last_line = 0
+    for row in reader:
+        yield last_line + 1, row
+        last_line = reader.line_num
 
 
 def _open_spreadsheet(fileobj: IO[bytes], required: set[str]) -> Table:
@@ -130,7 +156,7 @@ def _open_spreadsheet(fileobj: IO[bytes], required: set[str]) -> Table:
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         line = start
-        for _, row in head_rows[header_index + 1 :]:
+        for _line, row in head_rows[header_index + 1 :]:
             line += 1
             yield line, _as_dict(header, row)
         for raw in rows_iter:
@@ -153,14 +179,23 @@ def _cell_text(value) -> str:
 
 
 def _find_header(head_rows: list[tuple[int, list[str]]], required: set[str]) -> tuple[int, list[str]]:
-    for index, (_, row) in enumerate(head_rows):
+    best_missing = required
+    for index, (_line, row) in enumerate(head_rows):
         names = [str(c).strip().lstrip("\ufeff") for c in row]
-        if required <= set(names):
+        missing = required - set(names)
+        if not missing:
             return index, [n or f"column_{i + 1}" for i, n in enumerate(names)]
-    missing = "、".join(sorted(required))
+        if len(missing) < len(best_missing):
+            best_missing = missing
+    # Name what the closest row lacks: usually a renamed column.
     raise ImportFileError(
-        _("No header row with the columns %(cols)s in the first %(n)s rows.")
-        % {"cols": missing, "n": HEADER_SEARCH_ROWS}
+        ngettext(
+            "The column %(missing)s is missing: no row among the first %(n)s has all of %(cols)s.",
+            "The columns %(missing)s are missing: no row among the first %(n)s has all of %(cols)s.",
+            len(best_missing),
+        )
+        % {"missing": "、".join(sorted(best_missing)), "n": HEADER_SEARCH_ROWS,
+           "cols": "、".join(sorted(required))}
     )
 
 

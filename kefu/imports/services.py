@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,8 +75,8 @@ def platform_messages_import(
     try:
         if size > settings.KEFU_MAX_IMPORT_BYTES:
             raise ImportFileError(
-                _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": round(size / 1048576, 1), "limit": settings.KEFU_MAX_IMPORT_BYTES // 1048576}
+                _("The file is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(size), "limit": filesizeformat(settings.KEFU_MAX_IMPORT_BYTES)}
             )
         columns = _validate_mapping(mapping or {})
         required = {columns[f] for f in REQUIRED_MESSAGE_FIELDS}
@@ -86,6 +87,13 @@ def platform_messages_import(
     except ImportFileError as exc:
         batch.state = ImportBatch.State.FAILED
         batch.error = str(exc)
+    except Exception:
+        # Never leave a batch "running" forever; rows created so far are kept and counted.
+        logger.exception("import batch=%s failed", batch.pk)
+        batch.state = ImportBatch.State.FAILED
+        batch.error = _(
+            "The import stopped on an unexpected error after %(n)s rows; the rows before it were kept."
+        ) % {"n": batch.total_rows}
     batch.finished_at = timezone.now()
     batch.save()
     logger.info(

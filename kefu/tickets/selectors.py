@@ -134,13 +134,15 @@ def queue_queryset(user: User, f: QueueFilters, *, now: dt.datetime) -> QuerySet
 
 
 def _search_q(text: str) -> Q:
-    """A waybill number or a phone number hits an index; anything else is a text search."""
+    """A waybill number or a phone number hits an index; anything else is a text search.
+    All digits (13800002222) may be either, so both indexes are asked."""
     compact = text.replace(" ", "")
+    q = Q()
     if _WAYBILL.match(compact):
-        return Q(waybill_no=compact.upper())
+        q |= Q(waybill_no=compact.upper())
     if _PHONE.match(text):
-        return Q(contact_phone=re.sub(r"[\s\-]", "", text))
-    return Q(subject__icontains=text) | Q(description__icontains=text)
+        q |= Q(contact_phone=re.sub(r"[\s\-]", "", text))
+    return q or (Q(subject__icontains=text) | Q(description__icontains=text))
 
 
 def queue_page(user: User, f: QueueFilters, *, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kefu.core.http import safe_next
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import CS_ROLES, Role
 from kefu.tickets import forms, selectors, services, sla
@@ -77,7 +79,7 @@ def queue_bulk(request):
         messages.success(request, _("%(n)s tickets updated.") % {"n": n})
     except (ValidationError, Http404) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect(request.POST.get("next") or "queue")
+    return redirect(safe_next(request) or "queue")
 
 
 @login_required
@@ -88,14 +90,15 @@ def ticket_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            ticket = services.ticket_create(
-                point=request.user.point, actor=request.user, channel=Channel.WEB,
-                subject=d["subject"], description=d["description"], waybill_no=d["waybill_no"],
-                queue=d["queue"], kind=d["kind"], category=d["category"], customer=d["customer"],
-                contact_name=d["contact_name"], contact_phone=d["contact_phone"], area=d["area"],
-            )
-            for f in d["files"]:
-                services.attachment_add(ticket=ticket, actor=request.user, upload=f)
+            with transaction.atomic():  # a rejected file must not leave a ticket behind
+                ticket = services.ticket_create(
+                    point=request.user.point, actor=request.user, channel=Channel.WEB,
+                    subject=d["subject"], description=d["description"], waybill_no=d["waybill_no"],
+                    queue=d["queue"], kind=d["kind"], category=d["category"], customer=d["customer"],
+                    contact_name=d["contact_name"], contact_phone=d["contact_phone"], area=d["area"],
+                )
+                for f in d["files"]:
+                    services.attachment_add(ticket=ticket, actor=request.user, upload=f)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -159,6 +162,9 @@ def ticket_action(request, pk: int, action: str):
     else:
         if notice:
             messages.success(request, notice)
+        if not selectors.tickets_visible_to(user).filter(pk=ticket.pk).exists():
+            # e.g. a supervisor handed the ticket to another team: it left their scope.
+            return redirect("queue")
     return redirect("ticket_detail", pk=ticket.pk)
 
 
@@ -285,14 +291,15 @@ def portal_new(request):
         d = form.cleaned_data
         customer = user.customer
         try:
-            ticket = services.ticket_create(
-                point=customer.point, actor=user, channel=Channel.PORTAL, subject=d["subject"],
-                description=d["description"], waybill_no=d["waybill_no"], kind=d["kind"],
-                category=d["category"], customer=customer, queue=_portal_queue(customer),
-                contact_name=str(user), contact_phone=user.phone,
-            )
-            for f in d["files"]:
-                services.attachment_add(ticket=ticket, actor=user, upload=f)
+            with transaction.atomic():  # a rejected file must not leave a ticket behind
+                ticket = services.ticket_create(
+                    point=customer.point, actor=user, channel=Channel.PORTAL, subject=d["subject"],
+                    description=d["description"], waybill_no=d["waybill_no"], kind=d["kind"],
+                    category=d["category"], customer=customer, queue=_portal_queue(customer),
+                    contact_name=str(user), contact_phone=user.phone,
+                )
+                for f in d["files"]:
+                    services.attachment_add(ticket=ticket, actor=user, upload=f)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from kefu.core.http import safe_next
 from kefu.notifications import selectors as notification_selectors
 from kefu.notifications.services import notifications_mark_read
 from kefu.orgs.models import Role
@@ -32,7 +33,7 @@ def inbox(request):
 @require_http_methods(["POST"])
 def shift_toggle(request):
     user_set_on_shift(user=request.user, on_shift=not request.user.on_shift)
-    return redirect(request.POST.get("next") or "home")
+    return redirect(safe_next(request) or "home")
 
 
 def healthz(request):

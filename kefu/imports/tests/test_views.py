@@ -1,0 +1,160 @@
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from kefu.imports.models import ImportBatch
+from kefu.imports.tests.files import csv_bytes, message, xlsx_bytes
+from kefu.orgs.models import Queue, Role
+from kefu.orgs.tests.factories import AgentFactory, PointFactory, UserFactory
+from kefu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def upload(client, data: bytes, name: str = "留言.csv", **fields):
+    payload = {"file": SimpleUploadedFile(name, data, content_type="text/csv"), "queue": Queue.ARRIVAL}
+    payload.update(fields)
+    return client.post(reverse("import_list"), payload, **ENGLISH)
+
+
+def test_a_supervisor_uploads_sees_the_rejected_rows_and_downloads_them(client):
+    point = PointFactory()
+    supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
+    client.force_login(supervisor)
+    data = csv_bytes([message("V1"), message("V2", at="明天"), message("V3", text="")], encoding="gbk")
+
+    response = upload(client, data)
+
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("import_detail", args=[batch.pk])
+    assert (batch.point, batch.created_by, batch.file_name, batch.encoding) == (
+        point, supervisor, "留言.csv", "gb18030")
+    assert (batch.state, batch.created_rows, batch.rejected_rows) == (ImportBatch.State.DONE, 1, 2)
+    assert list(Ticket.objects.values_list("platform_message_id", "point")) == [("V1", point.pk)]
+
+    page = client.get(response["Location"], **ENGLISH)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "the time 明天 is not a date and time" in html
+    assert "the message text (留言内容) is empty" in html
+    assert reverse("import_rejects_csv", args=[batch.pk]) in html
+
+    download = client.get(reverse("import_rejects_csv", args=[batch.pk]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert download["Content-Disposition"] == f'attachment; filename="rejects-{batch.pk}.csv"'
+    body = download.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert [r[:2] for r in rows] == [
+        ["行号 line", "原因 reason"],
+        ["3", "the time 明天 is not a date and time"],
+        ["4", "the message text (留言内容) is empty"],
+    ]
+    assert json.loads(rows[1][2])["留言编号"] == "V2"
+
+
+def test_an_upload_with_a_column_mapping(client):
+    point = PointFactory()
+    client.force_login(UserFactory(point=point, role=Role.MANAGER))
+    data = csv_bytes([["W1", "YT7788990011223", "2026-11-20 09:15", "丢件了"]],
+                     header=["工单号", "快递单号", "创建时间", "内容"])
+
+    upload(client, data, col_message_id="工单号", col_waybill_no=" 快递单号 ",
+           col_created_at="创建时间", col_content="内容", queue=Queue.DEPARTURE)
+
+    batch = ImportBatch.objects.get()
+    assert batch.mapping == {"message_id": "工单号", "waybill_no": "快递单号", "created_at": "创建时间",
+                             "content": "内容"}
+    ticket = Ticket.objects.get()
+    assert (ticket.platform_message_id, ticket.queue, ticket.category.code) == ("W1", Queue.DEPARTURE, "lost")
+
+
+def test_a_failed_import_shows_its_error(client, settings):
+    settings.KEFU_MAX_IMPORT_BYTES = 50
+    point = PointFactory()
+    client.force_login(AgentFactory(point=point))
+
+    response = upload(client, csv_bytes([message("F1")]))
+
+    page = client.get(response["Location"], **ENGLISH)
+    assert ImportBatch.objects.get().state == ImportBatch.State.FAILED
+    assert "the limit is 50\xa0bytes." in page.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_the_import_list_shows_only_the_own_points_batches(client):
+    point, other = PointFactory(), PointFactory()
+    mine = ImportBatch.objects.create(point=point, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+                                      file_name="mine.csv", sha256="0" * 64)
+    ImportBatch.objects.create(point=other, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+                               file_name="theirs.csv", sha256="1" * 64)
+    client.force_login(AgentFactory(point=point))
+
+    html = client.get(reverse("import_list")).content.decode()
+
+    assert reverse("import_detail", args=[mine.pk]) in html
+    assert "theirs.csv" not in html
+
+
+@pytest.mark.parametrize("name", ["import_detail", "import_rejects_csv"])
+def test_an_agent_of_another_point_gets_404_for_a_batch(client, name):
+    batch = ImportBatch.objects.create(point=PointFactory(), kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+                                       file_name="a.csv", sha256="0" * 64)
+    client.force_login(AgentFactory(point=PointFactory()))
+
+    assert client.get(reverse(name, args=[batch.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.COURIER, Role.PICKUP, Role.DRIVER, Role.DEPT_HEAD, Role.CUSTOMER])
+def test_only_cs_staff_may_import(client, role):
+    point = PointFactory()
+    batch = ImportBatch.objects.create(point=point, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+                                       file_name="a.csv", sha256="0" * 64)
+    client.force_login(UserFactory(point=point, role=role))
+
+    assert client.get(reverse("import_list")).status_code == 403
+    assert upload(client, csv_bytes([message("N1")])).status_code == 403
+    assert client.get(reverse("import_detail", args=[batch.pk])).status_code == 403
+    assert Ticket.objects.count() == 0
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get(reverse("import_list"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_upload_spooled_to_a_temporary_file_is_read(client, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # as a large file would be
+    point = PointFactory()
+    client.force_login(AgentFactory(point=point))
+
+    upload(client, csv_bytes([message("S1"), message("S2")], encoding="utf-8-sig"))
+
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.encoding, batch.created_rows) == (ImportBatch.State.DONE, "utf-8-sig", 2)
+
+
+def test_an_xlsx_upload(client):
+    point = PointFactory()
+    client.force_login(AgentFactory(point=point))
+
+    def build(ws):
+        ws.append(["留言编号", "运单号", "留言时间", "留言内容"])
+        ws.append(["X1", "YT7788990011223", dt.datetime(2026, 11, 20, 9, 15), "包裹破损"])
+
+    upload(client, xlsx_bytes(build), name="留言.xlsx")
+
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.encoding, batch.created_rows) == (ImportBatch.State.DONE, "xlsx", 1)
+    assert Ticket.objects.get().category.code == "damaged"

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.orgs.models import Area, Customer, Queue, Role, User
-from kefu.tickets.models import Category, Kind, SLAState, Status
+from kefu.tickets.models import Category, Kind, Priority, SLAState, Status
 from kefu.tickets.selectors import QueueFilters
 
 
@@ -122,6 +122,22 @@ class AssignForm(forms.Form):
             point_id=point_id, is_active=True,
             role__in=[Role.AGENT, Role.TEAM_LEAD, Role.SUPERVISOR, Role.MANAGER],
         ).order_by("display_name")
+
+
+class ClassifyForm(forms.Form):
+    """What the agent corrects after reading the ticket: category, kind, queue, priority, area."""
+
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    queue = forms.ChoiceField(label=_("Queue"), choices=Queue.choices)
+    priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
+    area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none(), required=False)
+    waybill_no = forms.CharField(label=_("Waybill number"), max_length=40, required=False)
+
+    def __init__(self, *args, point_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories(point_id)
+        self.fields["area"].queryset = Area.objects.filter(point_id=point_id)
 
 
 class StatusForm(forms.Form):

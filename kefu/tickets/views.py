@@ -18,7 +18,9 @@ from kefu.orgs.models import CS_ROLES, Role
 from kefu.tickets import forms, selectors, services, sla
 from kefu.tickets.models import Channel, FollowUp, Status
 
-STAFF_ACTIONS = {"reply", "note", "assign", "status", "resolve", "reopen", "escalate", "followup", "merge"}
+STAFF_ACTIONS = {
+    "reply", "note", "assign", "status", "resolve", "reopen", "escalate", "followup", "merge", "classify",
+}
 FIELD_ACTIONS = {"note", "followup_done"}
 CUSTOMER_ACTIONS = {"message", "rate"}
 
@@ -135,6 +137,10 @@ def ticket_detail(request, pk: int):
             reply_form=forms.MessageForm(),
             assign_form=forms.AssignForm(point_id=ticket.point_id, initial={"assignee": ticket.assignee_id}),
             status_form=forms.StatusForm(initial={"status": ticket.status}),
+            classify_form=forms.ClassifyForm(point_id=ticket.point_id, initial={
+                "category": ticket.category_id, "kind": ticket.kind, "queue": ticket.queue,
+                "priority": ticket.priority, "area": ticket.area_id, "waybill_no": ticket.waybill_no,
+            }),
             escalate_form=forms.EscalateForm(),
             followup_form=forms.FollowUpForm(point_id=ticket.point_id),
             duplicates=list(selectors.duplicates_of(ticket, user)[:10]),
@@ -200,6 +206,13 @@ def _assign(request, ticket):
     return _("Assigned.")
 
 
+def _classify(request, ticket):
+    d = _valid(forms.ClassifyForm(request.POST, point_id=ticket.point_id))
+    d["waybill_no"] = d["waybill_no"].strip().upper()
+    services.ticket_update(ticket=ticket, actor=request.user, **d)
+    return _("Ticket updated.")
+
+
 def _status(request, ticket):
     d = _valid(forms.StatusForm(request.POST))
     services.ticket_set_status(ticket=ticket, status=d["status"], actor=request.user)
@@ -255,7 +268,7 @@ def _rate(request, ticket):
 
 
 _ACTIONS = {
-    "reply": _reply, "note": _note, "message": _message, "assign": _assign, "status": _status,
+    "reply": _reply, "note": _note, "message": _message, "assign": _assign, "status": _status, "classify": _classify,
     "resolve": _resolve, "reopen": _reopen, "escalate": _escalate, "followup": _followup,
     "followup_done": _followup_done, "merge": _merge, "rate": _rate,
 }

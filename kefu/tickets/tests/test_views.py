@@ -628,3 +628,36 @@ def test_english_is_available(client):
 
     assert '<html lang="en">' in html
     assert "No tickets match." in html
+
+
+def test_classify_corrects_category_kind_queue_priority_and_records_it(client, team):
+    point, _sup, agent, _head, customer, _contact = team
+    ticket = create(point, customer=customer)
+    lost = Category.objects.get(point=None, code="lost")
+    area = AreaFactory(point=point)
+    client.force_login(agent)
+
+    response = act(client, ticket, "classify", {
+        "category": lost.pk, "kind": "feedback", "queue": "departure", "priority": 1,
+        "area": area.pk, "waybill_no": " yt5550001112223 ",
+    }, **ENGLISH)
+
+    assert notices(client, response) == ["Ticket updated."]
+    ticket.refresh_from_db()
+    assert (ticket.category, ticket.kind, ticket.queue, ticket.priority, ticket.area, ticket.waybill_no) == (
+        lost, "feedback", "departure", 1, area, "YT5550001112223")
+    event = Event.objects.filter(ticket=ticket, verb=Event.Verb.UPDATED).get()
+    assert sorted(event.data["fields"]) == ["area", "category", "kind", "priority", "queue", "waybill_no"]
+
+
+def test_classify_refuses_an_area_of_another_point(client, team):
+    point, _sup, agent, _head, customer, _contact = team
+    ticket = create(point, customer=customer)
+    client.force_login(agent)
+
+    act(client, ticket, "classify", {"kind": "inquiry", "queue": "arrival", "priority": 3,
+                                     "area": AreaFactory().pk}, **ENGLISH)
+
+    ticket.refresh_from_db()
+    assert ticket.area is None
+    assert not Event.objects.filter(ticket=ticket, verb=Event.Verb.UPDATED).exists()

@@ -42,8 +42,17 @@ def describe(event: Event) -> str:
     if event.verb == Event.Verb.RATED:
         return _("rated %(score)s/5") % {"score": d.get("score")}
     if event.verb == Event.Verb.UPDATED:
-        return _("changed %(fields)s") % {"fields": ", ".join(d.get("fields", []))}
+        names = [str(Ticket._meta.get_field(f).verbose_name) if _is_field(f) else f for f in d.get("fields", [])]
+        return _("changed %(fields)s") % {"fields": "、".join(names)}
     return str(Event.Verb(event.verb).label) if event.verb in Event.Verb.values else event.verb
+
+
+def _is_field(name: str) -> bool:
+    try:
+        Ticket._meta.get_field(name)
+    except Exception:
+        return False
+    return True
 
 
 def _reason_label(reason: str) -> str:

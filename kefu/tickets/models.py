@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.orgs.models import Area, Customer, Department, NetworkPoint, Queue
 
@@ -278,21 +279,21 @@ class Event(models.Model):
     """The audit row of every change to a ticket (see events.py)."""
 
     class Verb(models.TextChoices):
-        CREATED = "created", _("created")
-        ASSIGNED = "assigned", _("assigned")
-        STATUS = "status", _("status changed")
-        REPLIED = "replied", _("replied")
-        NOTED = "noted", _("added a note")
-        CUSTOMER_MESSAGE = "customer_message", _("customer wrote")
-        ATTACHED = "attached", _("attached evidence")
-        ESCALATED = "escalated", _("escalated")
-        FOLLOWUP_REQUESTED = "followup_requested", _("requested vertical follow-up")
-        FOLLOWUP_DONE = "followup_done", _("completed vertical follow-up")
-        MERGED = "merged", _("merged")
-        RATED = "rated", _("rated")
-        UPDATED = "updated", _("updated")
-        SLA_WARNING = "sla_warning", _("SLA due soon")
-        SLA_BREACH = "sla_breach", _("SLA breached")
+        CREATED = "created", pgettext_lazy("ticket event", "created")
+        ASSIGNED = "assigned", pgettext_lazy("ticket event", "assigned")
+        STATUS = "status", pgettext_lazy("ticket event", "status changed")
+        REPLIED = "replied", pgettext_lazy("ticket event", "replied")
+        NOTED = "noted", pgettext_lazy("ticket event", "added a note")
+        CUSTOMER_MESSAGE = "customer_message", pgettext_lazy("ticket event", "customer wrote")
+        ATTACHED = "attached", pgettext_lazy("ticket event", "attached evidence")
+        ESCALATED = "escalated", pgettext_lazy("ticket event", "escalated")
+        FOLLOWUP_REQUESTED = "followup_requested", pgettext_lazy("ticket event", "requested vertical follow-up")
+        FOLLOWUP_DONE = "followup_done", pgettext_lazy("ticket event", "completed vertical follow-up")
+        MERGED = "merged", pgettext_lazy("ticket event", "merged")
+        RATED = "rated", pgettext_lazy("ticket event", "rated")
+        UPDATED = "updated", pgettext_lazy("ticket event", "updated")
+        SLA_WARNING = "sla_warning", pgettext_lazy("ticket event", "SLA due soon")
+        SLA_BREACH = "sla_breach", pgettext_lazy("ticket event", "SLA breached")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -23,6 +23,8 @@ STAFF_ACTIONS = {
 }
 FIELD_ACTIONS = {"note", "followup_done"}
 CUSTOMER_ACTIONS = {"message", "rate"}
+PRIMARY_FILTERS = ("q", "status", "queue", "sla", "assignee")
+SECONDARY_FILTERS = ("category", "tier", "area", "sort")
 
 
 def _require_cs(user):
@@ -45,7 +47,9 @@ def queue(request):
     cursor = form.cleaned_data.get("cursor") if form.is_bound and form.is_valid() else None
     page = selectors.queue_page(user, filters, cursor=cursor)
     context = {"form": form, "page": page, "agents": agents, "statuses": Status.choices,
-               "query": _query_without_cursor(request)}
+               "query": _query_without_cursor(request), "primary_filters": PRIMARY_FILTERS,
+               "secondary_filters": SECONDARY_FILTERS,
+               "more_filters_used": any(request.GET.get(n) for n in SECONDARY_FILTERS)}
     if _is_htmx(request):
         template = "tickets/queue.html#rows" if cursor else "tickets/queue.html#results"
         return render(request, template, context)

@@ -13,3 +13,8 @@ def event_text(event):
     from kefu.tickets.events import describe
 
     return describe(event)
+
+
+@register.filter
+def field(form, name):
+    return form[name]

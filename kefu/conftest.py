@@ -16,6 +16,16 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sla_policies():
+    # Each test's database has its own policies: never reuse another test's cached copy.
+    from kefu.tickets.sla import clear_policy_cache
+
+    clear_policy_cache()
+    yield
+    clear_policy_cache()
+
+
 def _cjk_font_present() -> bool:
     try:
         out = subprocess.run(["fc-list"], capture_output=True, text=True, timeout=10).stdout

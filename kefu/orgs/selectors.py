@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from kefu.orgs.models import Area, Customer, Role, User
@@ -43,23 +43,6 @@ def users_visible_to(user: User) -> QuerySet[User]:
 def agents_of_point(point_id: int) -> QuerySet[User]:
     return User.objects.filter(
         point_id=point_id, is_active=True, role__in=[Role.AGENT, Role.TEAM_LEAD, Role.SUPERVISOR]
-    )
-
-
-def agents_for_assignment(*, point_id: int, queue: str) -> QuerySet[User]:
-    """Agents of a point on shift who serve `queue`, annotated with their open load."""
-    from kefu.tickets.models import Ticket  # read-only use of the ticket states
-
-    return (
-        User.objects.filter(point_id=point_id, is_active=True, on_shift=True, role=Role.AGENT)
-        .filter(Q(queue=queue) | Q(queue=""))
-        .annotate(
-            load=Count(
-                "assigned_tickets",
-                filter=Q(assigned_tickets__status__in=Ticket.OPEN_STATUSES),
-            )
-        )
-        .order_by("load", "pk")
     )
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kefu.tickets import sla
 from kefu.tickets.models import Category, SLAPolicy, Ticket
 
 
@@ -13,6 +14,14 @@ class CategoryAdmin(admin.ModelAdmin):
 class SLAPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "point", "queue", "tier", "category", "first_response_minutes",
                     "resolution_minutes", "warn_before_minutes", "active")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        sla.clear_policy_cache()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        sla.clear_policy_cache()
 
 
 @admin.register(Ticket)

@@ -63,6 +63,29 @@ def _followup_ticket_ids(user: User) -> list[int]:
     return list(FollowUp.objects.filter(assigned_to=user).values_list("ticket_id", flat=True))
 
 
+def agents_by_open_load(*, point_id: int, queue: str) -> QuerySet[User]:
+    """Agents of `queue` (or of both queues) on shift, fewest open tickets first
+    (ties: lowest id), annotated with `load`. Each load is counted on the
+    (assignee, is_open, …) index."""
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    load = (
+        Ticket.objects.filter(assignee=OuterRef("pk"), is_open=True)
+        .order_by().values("assignee").annotate(n=Count("pk")).values("n")
+    )
+    return (
+        User.objects.filter(point_id=point_id, is_active=True, on_shift=True, role=Role.AGENT)
+        .filter(Q(queue=queue) | Q(queue=""))
+        .annotate(load=Coalesce(Subquery(load), 0))
+        .order_by("load", "pk")
+    )
+
+
+def least_loaded_agent(*, point_id: int, queue: str) -> User | None:
+    return agents_by_open_load(point_id=point_id, queue=queue).first()
+
+
 def ticket_access(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:
     qs = tickets_visible_to(user).select_related(
         "point", "customer", "category", "area", "assignee", "courier", "escalated_to", "merged_into"

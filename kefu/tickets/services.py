@@ -106,7 +106,9 @@ def choose_assignee(
         return Assignment(area.owner, "area_owner")
     if customer is not None and customer.named_agent_id and customer.named_agent.is_active:
         return Assignment(customer.named_agent, "named_agent")
-    agent = org_selectors.agents_for_assignment(point_id=point.pk, queue=queue).first()
+    from kefu.tickets.selectors import least_loaded_agent
+
+    agent = least_loaded_agent(point_id=point.pk, queue=queue)
     if agent is not None:
         return Assignment(agent, "least_loaded")
     return Assignment(None, "unassigned")
@@ -146,6 +148,10 @@ def ticket_create(
         point=point, created_at=created_at, queue=queue,
         category_id=category.pk if category else None, tier=tier,
     )
+    choice = (
+        choose_assignee(point=point, queue=queue, area=area, customer=customer)
+        if assign else Assignment(None, "")
+    )
     ticket = Ticket.objects.create(
         point=point, subject=subject[:200], description=description, queue=queue,
         channel=channel, kind=kind, waybill_no=waybill_no.strip().upper(), customer=customer,
@@ -153,17 +159,27 @@ def ticket_create(
         contact_phone=contact_phone or (customer.phone if customer else ""),
         category=category, area=area, platform_message_id=platform_message_id,
         priority=priority_for(customer=customer, category=category, kind=kind),
-        created_by=actor, created_at=created_at, sla_policy=times.policy,
+        created_by=actor, created_at=created_at, sla_policy_id=times.policy_id,
         first_response_due=times.first_response_due,
         first_response_warn_at=times.first_response_warn_at,
         resolution_due=times.resolution_due, resolution_warn_at=times.resolution_warn_at,
+        assignee=choice.agent,
     )
-    events.record(ticket=ticket, verb=Event.Verb.CREATED, actor=actor, at=created_at, channel=channel)
+    rows = [Event(ticket=ticket, actor=actor, verb=Event.Verb.CREATED, data={"channel": channel},
+                  created_at=created_at)]
     if assign:
-        choice = choose_assignee(point=point, queue=queue, area=area, customer=customer)
-        _set_assignee(ticket, choice.agent, actor=actor, reason=choice.reason, at=created_at,
-                      notify_assignee=notify_assignee)
+        rows.append(Event(ticket=ticket, actor=actor, verb=Event.Verb.ASSIGNED, created_at=created_at,
+                          data=_assigned_data(choice.agent, old=None, reason=choice.reason)))
+    Event.objects.bulk_create(rows)
+    if choice.agent is not None and notify_assignee and (actor is None or actor.pk != choice.agent.pk):
+        notify(users=[choice.agent], verb=Notification.Verb.TICKET_ASSIGNED,
+               params=_notice_params(ticket), link=ticket_link(ticket))
     return ticket
+
+
+def _assigned_data(agent: User | None, *, old: int | None, reason: str) -> dict:
+    return {"reason": reason, "old": old, "assignee": agent.pk if agent else None,
+            "assignee_name": str(agent) if agent else ""}
 
 
 def _check_same_point(point: NetworkPoint, **objs) -> None:
@@ -181,10 +197,8 @@ def _set_assignee(
     old = ticket.assignee_id
     ticket.assignee = agent
     Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
-    events.record(
-        ticket=ticket, verb=Event.Verb.ASSIGNED, actor=actor, at=at, reason=reason,
-        old=old, assignee=agent.pk if agent else None, assignee_name=str(agent) if agent else "",
-    )
+    events.record(ticket=ticket, verb=Event.Verb.ASSIGNED, actor=actor, at=at,
+                  **_assigned_data(agent, old=old, reason=reason))
     if agent is not None and notify_assignee and (actor is None or actor.pk != agent.pk):
         notify(users=[agent], verb=Notification.Verb.TICKET_ASSIGNED,
                params=_notice_params(ticket), link=ticket_link(ticket))
@@ -450,6 +464,8 @@ def ticket_update(*, ticket: Ticket, actor: User, **fields) -> Ticket:
     point = ticket.point
     _check_same_point(point, category=fields.get("category"), area=fields.get("area"),
                       courier=fields.get("courier"))
+    if "waybill_no" in fields:
+        fields["waybill_no"] = (fields["waybill_no"] or "").strip().upper()
     changed = []
     for name, value in fields.items():
         if getattr(ticket, name) != value:

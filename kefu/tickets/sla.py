@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -17,6 +18,29 @@ DEFAULT_RESOLUTION = 2 * 570
 DEFAULT_WARN_BEFORE = 30
 
 
+# Active policies per point, kept for a minute: ticket creation is hot and policies
+# change rarely. A process that edits them clears its copy; others catch up within
+# POLICY_CACHE_SECONDS.
+POLICY_CACHE_SECONDS = 60.0
+_policy_cache: dict[int, tuple[float, list[SLAPolicy]]] = {}
+
+
+def clear_policy_cache() -> None:
+    _policy_cache.clear()
+
+
+def _active_policies(point_id: int) -> list[SLAPolicy]:
+    now = time.monotonic()
+    hit = _policy_cache.get(point_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    policies = list(
+        SLAPolicy.objects.filter(active=True).filter(Q(point_id=point_id) | Q(point__isnull=True))
+    )
+    _policy_cache[point_id] = (now + POLICY_CACHE_SECONDS, policies)
+    return policies
+
+
 @dataclass(frozen=True)
 class SLATimes:
     policy: SLAPolicy | None
@@ -25,18 +49,22 @@ class SLATimes:
     resolution_due: dt.datetime
     resolution_warn_at: dt.datetime
 
+    @property
+    def policy_id(self) -> int | None:
+        return self.policy.pk if self.policy else None
+
 
 def policy_for(
     *, point_id: int, queue: str, category_id: int | None, tier: str
 ) -> SLAPolicy | None:
     """The most specific active policy: each matching dimension (point, queue,
     category, tier) adds one; a policy naming a different value never matches."""
-    candidates = SLAPolicy.objects.filter(active=True).filter(
-        Q(point_id=point_id) | Q(point__isnull=True),
-        Q(queue=queue) | Q(queue=""),
-        Q(category_id=category_id) | Q(category__isnull=True),
-        Q(tier=tier) | Q(tier=""),
-    )
+    candidates = [
+        p for p in _active_policies(point_id)
+        if p.queue in ("", queue)
+        and (p.category_id is None or p.category_id == category_id)
+        and p.tier in ("", tier)
+    ]
     best, best_score = None, -1
     for p in candidates:
         score = (

@@ -2,7 +2,7 @@ import pytest
 from django.http import Http404
 
 from kefu.orgs import selectors
-from kefu.orgs.models import Queue, Role, User
+from kefu.orgs.models import Role, User
 from kefu.orgs.tests.factories import (
     AgentFactory,
     AreaFactory,
@@ -10,8 +10,6 @@ from kefu.orgs.tests.factories import (
     PointFactory,
     UserFactory,
 )
-from kefu.tickets.models import Status
-from kefu.tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,25 +85,6 @@ def test_customers_and_areas_are_scoped_to_the_point_and_the_contact():
             call(agent, pk)
     with pytest.raises(Http404):
         selectors.customer_access(contact, theirs.pk)
-
-
-def test_agents_for_assignment_are_on_shift_of_the_queue_and_ordered_by_open_load():
-    point = PointFactory()
-    busy = AgentFactory(point=point, queue=Queue.ARRIVAL)
-    idle = AgentFactory(point=point, queue=Queue.ARRIVAL)
-    any_queue = AgentFactory(point=point, queue="")
-    AgentFactory(point=point, queue=Queue.ARRIVAL, on_shift=False)
-    AgentFactory(point=point, queue=Queue.ARRIVAL, is_active=False)
-    AgentFactory(point=point, queue=Queue.DEPARTURE)
-    UserFactory(point=point, role=Role.SUPERVISOR, queue=Queue.ARRIVAL)
-    AgentFactory(queue=Queue.ARRIVAL)  # another point
-    TicketFactory.create_batch(2, point=point, assignee=busy)
-    TicketFactory(point=point, assignee=any_queue)
-    TicketFactory.create_batch(3, point=point, assignee=idle, status=Status.RESOLVED, is_open=False)
-
-    ranked = list(selectors.agents_for_assignment(point_id=point.pk, queue=Queue.ARRIVAL))
-
-    assert [(a, a.load) for a in ranked] == [(idle, 0), (any_queue, 1), (busy, 2)]
 
 
 def test_supervisor_of_is_the_nearest_lead_above_else_the_points_supervisor():

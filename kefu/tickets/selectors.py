@@ -63,27 +63,30 @@ def _followup_ticket_ids(user: User) -> list[int]:
     return list(FollowUp.objects.filter(assigned_to=user).values_list("ticket_id", flat=True))
 
 
-def agents_by_open_load(*, point_id: int, queue: str) -> QuerySet[User]:
-    """Agents of `queue` (or of both queues) on shift, fewest open tickets first
-    (ties: lowest id), annotated with `load`. Each load is counted on the
-    (assignee, is_open, …) index."""
-    from django.db.models import Count, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+_AGENTS_BY_LOAD_SQL = """
+SELECT u.*, (SELECT COUNT(*) FROM {ticket} t WHERE t.assignee_id = u.id AND t.is_open = %s) AS load
+FROM {user} u
+WHERE u.point_id = %s AND u.is_active = %s AND u.on_shift = %s AND u.role = %s
+  AND (u.queue = %s OR u.queue = '')
+ORDER BY load, u.id
+"""
 
-    load = (
-        Ticket.objects.filter(assignee=OuterRef("pk"), is_open=True)
-        .order_by().values("assignee").annotate(n=Count("pk")).values("n")
-    )
-    return (
-        User.objects.filter(point_id=point_id, is_active=True, on_shift=True, role=Role.AGENT)
-        .filter(Q(queue=queue) | Q(queue=""))
-        .annotate(load=Coalesce(Subquery(load), 0))
-        .order_by("load", "pk")
-    )
+
+def agents_by_open_load(*, point_id: int, queue: str, limit: int | None = None) -> list[User]:
+    """Agents of `queue` (or of both queues) on shift, fewest open tickets first
+    (ties: lowest id), each with `load`. One plain query: routing runs on every
+    new ticket, and each load is counted on the (assignee, is_open, …) index."""
+    sql = _AGENTS_BY_LOAD_SQL.format(ticket=Ticket._meta.db_table, user=User._meta.db_table)
+    params: list = [True, point_id, True, True, Role.AGENT.value, queue]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return list(User.objects.raw(sql, params))
 
 
 def least_loaded_agent(*, point_id: int, queue: str) -> User | None:
-    return agents_by_open_load(point_id=point_id, queue=queue).first()
+    agents = agents_by_open_load(point_id=point_id, queue=queue, limit=1)
+    return agents[0] if agents else None
 
 
 def ticket_access(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:

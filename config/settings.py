@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "kefu.orgs",
     "kefu.notifications",
     "kefu.tickets",
+    "kefu.parcels",
     "kefu.imports",
     "kefu.api",
     "kefu.web",
@@ -106,6 +107,8 @@ WHITENOISE_USE_FINDERS = True
 # Uploads: attachments and import files.
 KEFU_MAX_ATTACHMENT_BYTES = env.env_int("KEFU_MAX_ATTACHMENT_MB", 10) * 1024 * 1024
 KEFU_MAX_IMPORT_BYTES = env.env_int("KEFU_MAX_IMPORT_MB", 50) * 1024 * 1024
+# Scan exports are large: a day of a big point is millions of rows.
+KEFU_MAX_SCAN_IMPORT_BYTES = env.env_int("KEFU_MAX_SCAN_IMPORT_MB", 2048) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

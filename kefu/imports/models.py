@@ -19,7 +19,10 @@ class ImportBatch(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="imports")
+    # Empty for a system import (`kefu import-scans` without --point) that may name any point.
+    point = models.ForeignKey(
+        NetworkPoint, on_delete=models.CASCADE, related_name="imports", null=True, blank=True
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     file_name = models.CharField(_("file"), max_length=255)
     sha256 = models.CharField(max_length=64)

@@ -36,9 +36,15 @@ class ImportFileError(ValueError):
 
 @dataclass
 class Table:
+    """`rows` yields (line, dict header → text); with `lists=True` (the fast path
+    for large files) it yields (line, list of cells) in header order instead."""
+
     header: list[str]
-    rows: Iterator[tuple[int, dict[str, str]]]
+    rows: Iterator[tuple[int, dict[str, str]]] | Iterator[tuple[int, list[str]]]
     encoding: str
+
+    def index(self, name: str) -> int:
+        return self.header.index(name)
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -65,7 +71,9 @@ def detect_encoding(sample: bytes) -> str:
     return best.encoding
 
 
-def open_table(fileobj: IO[bytes], file_name: str, *, required: set[str]) -> Table:
+def open_table(
+    fileobj: IO[bytes], file_name: str, *, required: set[str], lists: bool = False
+) -> Table:
     """Open a CSV or spreadsheet and find the header row holding `required` names.
 
     A spreadsheet is recognised by its name or, when the name lost its
@@ -73,11 +81,11 @@ def open_table(fileobj: IO[bytes], file_name: str, *, required: set[str]) -> Tab
     head = fileobj.read(8)
     fileobj.seek(0)
     if file_name.lower().endswith(EXCEL_SUFFIXES) or head.startswith(SPREADSHEET_MAGIC):
-        return _open_spreadsheet(fileobj, required)
-    return _open_csv(fileobj, required)
+        return _open_spreadsheet(fileobj, required, lists)
+    return _open_csv(fileobj, required, lists)
 
 
-def _open_csv(fileobj: IO[bytes], required: set[str]) -> Table:
+def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Table:
     sample = fileobj.read(SAMPLE_BYTES)
     fileobj.seek(0)
     if not sample.strip():
@@ -106,12 +114,14 @@ def _open_csv(fileobj: IO[bytes], required: set[str]) -> Table:
         raise ImportFileError(_("The file is not a readable CSV: %(why)s") % {"why": exc}) from exc
     header_index, header = _find_header(head_rows, required)
 
+    shape = (lambda row: row) if lists else (lambda row: _as_dict(header, row))
+
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for line, row in head_rows[header_index + 1 :]:
-            yield line, _as_dict(header, row)
+            yield line, shape(row)
         try:
             for line, row in records:
-                yield line, _as_dict(header, row)
+                yield line, shape(row)
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
@@ -134,7 +144,7 @@ def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
         last_line = reader.line_num
 
 
-def _open_spreadsheet(fileobj: IO[bytes], required: set[str]) -> Table:
+def _open_spreadsheet(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Table:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -154,14 +164,16 @@ def _open_spreadsheet(fileobj: IO[bytes], required: set[str]) -> Table:
     header_index, header = _find_header(head_rows, required)
     start = head_rows[header_index][0]
 
+    shape = (lambda row: row) if lists else (lambda row: _as_dict(header, row))
+
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         line = start
         for _line, row in head_rows[header_index + 1 :]:
             line += 1
-            yield line, _as_dict(header, row)
+            yield line, shape(row)
         for raw in rows_iter:
             line += 1
-            yield line, _as_dict(header, [_cell_text(c) for c in raw])
+            yield line, shape([_cell_text(c) for c in raw])
 
     return Table(header=header, rows=rows(), encoding="xlsx")
 

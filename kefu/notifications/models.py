@@ -17,6 +17,7 @@ class Notification(models.Model):
         FOLLOWUP = "followup", _("Vertical follow-up requested")
         CUSTOMER_MESSAGE = "customer_message", _("Customer wrote")
         IMPORT_DONE = "import_done", _("Import finished")
+        PARCEL_WARNING = "parcel_warning", _("Parcels near their sign-off deadline")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

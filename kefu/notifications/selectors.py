@@ -28,5 +28,14 @@ def describe(n: Notification) -> str:
         Notification.Verb.CUSTOMER_MESSAGE: _("The customer wrote on ticket %(ref)s: %(subject)s"),
         Notification.Verb.IMPORT_DONE: _("Import %(ref)s finished: %(subject)s"),
     }
+    if n.verb == Notification.Verb.PARCEL_WARNING:
+        from django.utils.translation import ngettext
+
+        count = int(n.params.get("count", 1))
+        return ngettext(
+            "%(count)s parcel is near its sign-off deadline: %(subject)s",
+            "%(count)s parcels are near their sign-off deadline",
+            count,
+        ) % {"count": count, "subject": subject}
     template = texts.get(n.verb, "%(ref)s %(subject)s")
     return template % {"ref": ref, "subject": subject}

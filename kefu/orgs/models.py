@@ -147,6 +147,8 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     queue = models.CharField(_("queue"), max_length=20, choices=Queue.choices, blank=True)
     on_shift = models.BooleanField(_("on shift"), default=True)
+    # Staff created by an import that named an unknown employee number wait for review.
+    confirmed = models.BooleanField(_("confirmed"), default=True)
 
     class Meta:
         verbose_name = _("user")

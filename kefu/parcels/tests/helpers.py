@@ -1,0 +1,22 @@
+"""Build scan files in tests (no binary fixtures)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]
+
+
+def scan_csv(rows: list[list[str]], *, encoding: str = "utf-8", header: list[str] | None = None) -> io.BytesIO:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header or HEADER)
+    for row in rows:
+        writer.writerow(row + [""] * (len(header or HEADER) - len(row)))
+    return io.BytesIO(text.getvalue().encode(encoding))
+
+
+def scan(wb: str, kind: str, at: str, point: str = "P1", emp: str = "", product: str = "",
+         promised: str = "", area: str = "", customer: str = "") -> list[str]:
+    return [wb, kind, at, point, emp, product, promised, area, customer]

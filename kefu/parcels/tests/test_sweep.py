@@ -1,0 +1,170 @@
+import datetime as dt
+import json
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from kefu.notifications.models import Notification
+from kefu.orgs.models import Customer, Department, Role
+from kefu.orgs.tests.factories import AreaFactory, CustomerFactory, DepartmentFactory, PointFactory, UserFactory
+from kefu.parcels.importer import scans_import
+from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill
+from kefu.parcels.sweep import sweep
+from kefu.parcels.tests.helpers import scan, scan_csv
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
+
+
+@pytest.fixture
+def point():
+    return PointFactory(code="P1")
+
+
+def load(rows):
+    batch = scans_import(fileobj=scan_csv(rows), file_name="scans.csv")
+    assert batch.state == "done", batch.error
+    return batch
+
+
+def test_deadline_is_arrival_plus_24_hours_by_default_and_the_promise_when_given(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000002", "到件", "2026-11-20 09:00", promised="2026-11-20 18:00")])
+    a = Waybill.objects.get(waybill_no="YT0000000001")
+    b = Waybill.objects.get(waybill_no="YT0000000002")
+    assert (a.deadline, a.warn_at) == (at("2026-11-21 09:00"), at("2026-11-21 08:00"))
+    assert (b.deadline, b.warn_at) == (at("2026-11-20 18:00"), at("2026-11-20 17:00"))
+
+
+def test_rule_by_product_in_force_on_the_arrival_date(point):
+    DeadlineRule.objects.create(point=point, product="特快", allowance_minutes=8 * 60, lead_minutes=30,
+                                effective_from=dt.date(2026, 11, 21))
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00", product="特快"),
+          scan("YT0000000002", "到件", "2026-11-21 09:00", product="特快"),
+          scan("YT0000000003", "到件", "2026-11-21 09:00", product="标准快递")])
+    deadlines = dict(Waybill.objects.values_list("waybill_no", "deadline"))
+    assert deadlines == {"YT0000000001": at("2026-11-21 09:00"), "YT0000000002": at("2026-11-21 17:00"),
+                         "YT0000000003": at("2026-11-22 09:00")}
+    assert Waybill.objects.get(waybill_no="YT0000000002").warn_at == at("2026-11-21 16:30")
+
+
+@pytest.mark.parametrize(
+    ("when", "raised"),
+    [("2026-11-21 07:59", 0), ("2026-11-21 08:00", 1), ("2026-11-21 08:59", 1), ("2026-11-21 09:00", 0)],
+)
+def test_warning_window_is_deadline_minus_lead_up_to_the_deadline(point, when, raised):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    result = sweep(at=at(when))
+    assert result["raised"] == raised
+    assert ParcelWarning.objects.count() == raised
+
+
+def test_exactly_at_the_deadline_the_unsigned_waybill_is_missed(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    assert sweep(at=at("2026-11-21 08:59"))["missed"] == 0
+    result = sweep(at=at("2026-11-21 09:00"))
+    assert (result["missed"], result["raised"]) == (1, 0)
+    assert Waybill.objects.get().missed_at == at("2026-11-21 09:00")
+    assert ParcelWarning.objects.get().state == ParcelWarning.State.MISSED
+
+
+def test_sign_off_one_minute_before_the_deadline_saves_the_warning(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-21 08:59")])
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 1
+    result = sweep(at=at("2026-11-21 08:59"))
+    assert result["saved"] == 1
+    assert sweep(at=at("2026-11-21 09:30"))["missed"] == 0
+    assert ParcelWarning.objects.get().state == ParcelWarning.State.SAVED
+
+
+def test_sign_off_one_minute_after_the_deadline_is_still_a_miss(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-21 09:01")])
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 1
+    assert sweep(at=at("2026-11-21 09:00"))["missed"] == 1
+    assert sweep(at=at("2026-11-21 09:01"))["saved"] == 0
+    assert ParcelWarning.objects.get().state == ParcelWarning.State.MISSED
+
+
+def test_signed_before_the_window_is_never_warned(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-20 15:00")])
+    assert sweep(at=at("2026-11-21 08:30")) | {"at": None} == {
+        "at": None, "raised": 0, "missed": 0, "saved": 0, "escalated": 0}
+
+
+def test_a_returned_parcel_is_neither_warned_nor_missed(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "退回", "2026-11-20 20:00")])
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 0
+    assert sweep(at=at("2026-11-21 10:00"))["missed"] == 0
+
+
+def test_sweeping_twice_changes_nothing_the_second_time(point):
+    load([scan(f"YT00000000{i:02d}", "到件", "2026-11-20 09:00") for i in range(30)])
+    first = sweep(at=at("2026-11-21 08:10"))
+    second = sweep(at=at("2026-11-21 08:10"))
+    assert (first["raised"], second["raised"]) == (30, 0)
+    assert ParcelWarning.objects.count() == 30
+
+
+def test_first_sweep_over_a_replayed_history_counts_every_earlier_miss(point):
+    load([scan(f"YT0000000{d}{i:02d}", "到件", f"2026-11-1{d} 09:00") for d in range(3, 8) for i in range(4)])
+    result = sweep(at=at("2026-11-20 12:00"))
+    assert (result["missed"], result["raised"]) == (20, 0)
+
+
+def test_routing_to_the_couriers_and_their_supervisor_and_escalation(point):
+    supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
+    courier = UserFactory(point=point, role=Role.COURIER, employee_no="1001", reports_to=supervisor)
+    area_courier = UserFactory(point=point, role=Role.COURIER, employee_no="1002", reports_to=supervisor)
+    area = AreaFactory(point=point, code="A1")
+    area.couriers.add(area_courier)
+    sales = DepartmentFactory(point=point, kind=Department.Kind.SALES)
+    sales_head = UserFactory(point=point, role=Role.DEPT_HEAD, department=sales)
+    CustomerFactory(point=point, code="KA01", tier=Customer.Tier.KA)
+    load([
+        scan("YT0000000001", "到件", "2026-11-20 09:00", area="A1"),
+        scan("YT0000000001", "派件", "2026-11-21 07:00", emp="1001", area="A1"),
+        scan("YT0000000002", "到件", "2026-11-20 09:05", area="A1", customer="KA01"),
+    ])
+    result = sweep(at=at("2026-11-21 08:30"))
+    assert (result["raised"], result["escalated"]) == (2, 1)
+    w1 = ParcelWarning.objects.get(waybill__waybill_no="YT0000000001")
+    w2 = ParcelWarning.objects.get(waybill__waybill_no="YT0000000002")
+    assert (w1.courier, w1.escalation) == (courier, "")
+    assert (w2.courier, w2.escalation, w2.escalated_to) == (area_courier, "key_account", sales_head)
+    notified = set(Notification.objects.filter(verb="parcel_warning").values_list("user__username", flat=True))
+    assert notified == {courier.username, area_courier.username, supervisor.username, sales_head.username}
+
+
+def test_problem_scan_and_second_warning_within_the_hour_escalate(point):
+    UserFactory(point=point, role=Role.COURIER, employee_no="1001")
+    load([
+        scan("YT0000000001", "到件", "2026-11-20 09:00"),
+        scan("YT0000000001", "派件", "2026-11-21 07:00", emp="1001"),
+        scan("YT0000000002", "到件", "2026-11-20 09:10"),
+        scan("YT0000000002", "派件", "2026-11-21 07:00", emp="1001"),
+        scan("YT0000000003", "到件", "2026-11-20 09:00"),
+        scan("YT0000000003", "问题件", "2026-11-21 07:30"),
+    ])
+    sweep(at=at("2026-11-21 08:05"))
+    sweep(at=at("2026-11-21 08:15"))
+    escalations = dict(ParcelWarning.objects.values_list("waybill__waybill_no", "escalation"))
+    assert escalations == {"YT0000000001": "", "YT0000000002": "repeat_within_hour",
+                           "YT0000000003": "problem_scan"}
+
+
+def test_sweep_command_prints_json_for_a_local_time(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    out = StringIO()
+    call_command("sweep", "--at", "2026-11-21 08:30", stdout=out)
+    data = json.loads(out.getvalue())
+    assert (data["raised"], data["missed"], data["at"]) == (1, 0, "2026-11-21T08:30:00+08:00")

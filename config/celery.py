@@ -24,6 +24,16 @@ def run_job(name: str):
     return run_once(job)
 
 
+@app.task(name="kefu.parcels.sweep")
+def parcel_sweep(at_iso: str | None = None) -> dict:
+    """The warning sweep as of a time (ISO 8601; default now) — for replays and tests."""
+    import datetime as dt
+
+    from kefu.parcels.sweep import sweep
+
+    return sweep(at=dt.datetime.fromisoformat(at_iso) if at_iso else None)
+
+
 def _beat_schedule() -> dict:
     from kefu.core.jobs import JOBS
 

@@ -1,0 +1,127 @@
+"""Two sweeps at once never raise a warning twice and never lose one (PostgreSQL):
+in threads of one process, and on two real Celery workers with the Redis broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections
+
+from kefu.orgs.tests.factories import PointFactory
+from kefu.parcels.importer import scans_import
+from kefu.parcels.models import ParcelWarning, Waybill
+from kefu.parcels.sweep import sweep
+from kefu.parcels.tests.helpers import scan, scan_csv
+
+SH = ZoneInfo("Asia/Shanghai")
+AT = dt.datetime(2026, 11, 21, 8, 30, tzinfo=SH)
+N = 3000
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _require_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and SKIP LOCKED are PostgreSQL behaviour")
+
+
+def _load(n: int) -> None:
+    PointFactory(code="P1")
+    rows = [scan(f"YT{i:012d}", "到件", "2026-11-20 09:00") for i in range(n)]
+    rows += [scan(f"YT{i:012d}", "到件", "2026-11-20 07:00") for i in range(n, n + 500)]  # already missed
+    batch = scans_import(fileobj=scan_csv(rows), file_name="s.csv")
+    assert batch.created_rows == n + 500
+
+
+def test_two_sweeps_in_threads_claim_each_waybill_once():
+    _require_postgres()
+    _load(N)
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(sweep(at=AT))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(r["raised"] for r in results) == N
+    assert sum(r["missed"] for r in results) == 500
+    assert ParcelWarning.objects.count() == N
+    assert Waybill.objects.filter(warned_at__isnull=False).count() == N
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_two_celery_workers_with_redis_sweep_at_once(tmp_path):
+    _require_postgres()
+    if not _redis_up():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Redis on 127.0.0.1:6379 is needed for the scale-out test under CI=true")
+        pytest.skip("Redis on 127.0.0.1:6379 is not reachable")
+    from celery import Celery
+
+    _load(N)
+    s = connection.settings_dict
+    db_url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    broker = "redis://127.0.0.1:6379/15"
+    queue = f"kefu-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": broker,
+           "CELERY_RESULT_BACKEND": broker, "KEFU_DATA_DIR": str(tmp_path)}
+    celery_bin = os.path.join(os.path.dirname(sys.executable), "celery")
+    workers = [
+        subprocess.Popen(
+            [celery_bin, "-A", "config", "worker", "--concurrency=1", "--pool=solo", "-Q", queue,
+             "-n", f"w{i}-{queue}@%h", "--without-heartbeat", "--without-mingle", "--without-gossip",
+             "--loglevel=WARNING"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for i in range(2)
+    ]
+    app = Celery(broker=broker, backend=broker)
+    try:
+        _wait_for_workers(app, queue, 2)
+        tasks = [app.send_task("kefu.parcels.sweep", args=[AT.isoformat()], queue=queue) for _ in range(2)]
+        results = [t.get(timeout=120) for t in tasks]
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(20)
+    assert sum(r["raised"] for r in results) == N
+    assert sum(r["missed"] for r in results) == 500
+    assert ParcelWarning.objects.count() == N
+    assert ParcelWarning.objects.values("waybill").distinct().count() == N
+
+
+def _wait_for_workers(app, queue: str, n: int, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=1.0) or []
+        names = [name for r in replies for name in r if queue in name]
+        if len(names) >= n:
+            return
+    raise AssertionError(f"only {len(names)} of {n} Celery workers came up")

@@ -61,7 +61,7 @@ def demo_exists() -> bool:
 @transaction.atomic
 def demo_build(
     *, seed: int = DEFAULT_SEED, days: int = 30, messages_per_day: int = 1000,
-    now: dt.datetime | None = None, via_services: int = 50,
+    now: dt.datetime | None = None, via_services: int = 50, inbound_per_day: int = 10_000,
 ) -> DemoSummary:
     """Create the demo point with `days` days of history ending at `now`.
 
@@ -84,6 +84,11 @@ def demo_build(
     org = demo_org.build_org(rng, password_hash=make_password(DEMO_PASSWORD))
     count = build_history(org, rng=rng, now=now, days=days, per_day=messages_per_day,
                           via_services=via_services)
+    if inbound_per_day:
+        from kefu.demo.scans import import_demo_scans, replay_sweeps
+
+        import_demo_scans(org.point, rng=rng, now=now, per_day=inbound_per_day)
+        replay_sweeps(now=now)
     open_count = Ticket.objects.filter(point=org.point, is_open=True).count()
     seconds = (timezone.now() - started).total_seconds()
     logger.info("demo built point=%s tickets=%s open=%s seconds=%.1f",

@@ -26,7 +26,8 @@ FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 def demo(django_db_setup, django_db_blocker):
     """One small demo for the whole module: these tests only read it."""
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        summary = services.demo_build(seed=7, now=NOW, days=2, messages_per_day=200, via_services=5)
+        summary = services.demo_build(seed=7, now=NOW, days=2, messages_per_day=200, via_services=5,
+                                      inbound_per_day=400)
     yield summary
     with django_db_blocker.unblock():
         services.demo_reset()
@@ -159,3 +160,17 @@ def test_demo_logins_authenticate_with_the_demo_password(demo, settings):
 
     contact = User.objects.get(username="ka1")
     assert contact.customer.tier == Customer.Tier.KA
+
+
+def test_inbound_scans_were_imported_and_the_sweep_replayed(demo):
+    from kefu.parcels.models import ParcelWarning, Waybill
+
+    waybills = Waybill.objects.filter(point__code="DEMO")
+    assert waybills.count() > 500
+    assert not waybills.filter(arrived_at__isnull=True).exists()
+    assert waybills.filter(deadline__lte=NOW, missed_at__isnull=False).exists()
+    states = set(ParcelWarning.objects.values_list("state", flat=True))
+    assert {"saved", "missed"} <= states
+    # Every warning was raised in its window: an hour before the deadline at most.
+    for w in ParcelWarning.objects.all():
+        assert w.deadline - dt.timedelta(hours=1) <= w.raised_at < w.deadline

@@ -15,7 +15,7 @@ from kefu.tickets.sla_sweep import sla_sweep
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 18, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-SMALL = {"days": 1, "messages_per_day": 30, "via_services": 3}
+SMALL = {"days": 1, "messages_per_day": 30, "via_services": 3, "inbound_per_day": 40}
 
 
 @pytest.fixture(autouse=True)
@@ -60,10 +60,10 @@ def test_the_command_builds_once_and_a_second_run_changes_nothing():
 
 
 def test_reset_rebuilds_the_demo_point_from_scratch():
-    call_command("demo", "--days", "1", "--messages-per-day", "20", stdout=io.StringIO())
+    call_command("demo", "--days", "1", "--messages-per-day", "20", "--inbound-per-day", "80", stdout=io.StringIO())
     old_point = NetworkPoint.objects.get(code=demo_org.POINT_CODE).pk
 
-    call_command("demo", "--days", "1", "--messages-per-day", "20", "--reset", stdout=io.StringIO())
+    call_command("demo", "--days", "1", "--messages-per-day", "20", "--inbound-per-day", "80", "--reset", stdout=io.StringIO())
 
     point = NetworkPoint.objects.get(code=demo_org.POINT_CODE)
     assert point.pk != old_point
@@ -97,7 +97,7 @@ def test_a_taken_username_stops_the_build_before_anything_is_written():
 
 
 def test_the_real_sla_sweep_finds_nothing_the_replayed_history_missed():
-    services.demo_build(seed=11, now=NOW, days=2, messages_per_day=150, via_services=0)
+    services.demo_build(seed=11, now=NOW, days=2, messages_per_day=150, via_services=0, inbound_per_day=0)
     open_before = _tickets().filter(is_open=True).count()
 
     counts = sla_sweep(now=NOW)

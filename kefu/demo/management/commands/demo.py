@@ -20,12 +20,14 @@ class Command(BaseCommand):
                             help=_("Days of history ending now."))
         parser.add_argument("--messages-per-day", type=int, default=1000,
                             help=_("Platform messages on an ordinary weekday."))
+        parser.add_argument("--inbound-per-day", type=int, default=10_000,
+                            help=_("Inbound parcels a day, imported as scan events (two days)."))
         parser.add_argument("--reset", action="store_true",
                             help=_("Delete the demo point's data and build it again."))
         parser.add_argument("--serve", action="store_true",
                             help=_("Serve kefu on 127.0.0.1:8000 afterwards."))
 
-    def handle(self, *args, seed, days, messages_per_day, reset, serve, **options):
+    def handle(self, *args, seed, days, messages_per_day, inbound_per_day, reset, serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if reset and services.demo_reset():
             self.stdout.write(_("Deleted the previous demo point."))
@@ -36,7 +38,8 @@ class Command(BaseCommand):
             self.stdout.write(_("Building the demo point (seed %(seed)s, %(days)s days, "
                                 "%(n)s messages a day)…") % {"seed": seed, "days": days, "n": messages_per_day})
             try:
-                summary = services.demo_build(seed=seed, days=days, messages_per_day=messages_per_day)
+                summary = services.demo_build(seed=seed, days=days, messages_per_day=messages_per_day,
+                                              inbound_per_day=inbound_per_day)
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
             self.stdout.write(self.style.SUCCESS(

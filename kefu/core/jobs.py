@@ -35,6 +35,7 @@ class Job:
 JOBS: list[Job] = [
     Job("sla_sweep", 60, "kefu.tickets.tasks.sla_sweep_job"),
     Job("parcel_sweep", 60, "kefu.parcels.tasks.parcel_sweep_job"),
+    Job("outbox", 15, "kefu.notifications.tasks.outbox_job"),
 ]
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-from kefu.notifications.models import Notification
+from kefu.notifications.models import Channel, Notification
 
 
 def inbox(user, *, limit: int = 50) -> QuerySet[Notification]:
@@ -39,3 +40,21 @@ def describe(n: Notification) -> str:
         ) % {"count": count, "subject": subject}
     template = texts.get(n.verb, "%(ref)s %(subject)s")
     return template % {"ref": ref, "subject": subject}
+
+
+def can_manage_point_channels(user) -> bool:
+    """Owners, directors and managers set up their point's group robots."""
+    return user.point_id is not None and user.is_point_wide
+
+
+def channels_of(user) -> QuerySet[Channel]:
+    """The user's own channels and, for those who manage them, their point's."""
+    scope = Q(user=user)
+    if can_manage_point_channels(user):
+        scope |= Q(point_id=user.point_id)
+    return Channel.objects.filter(scope).order_by("pk")
+
+
+def channel_access(user, pk: int) -> Channel:
+    """A channel the user may change, or 404 (never tells whether it exists)."""
+    return get_object_or_404(channels_of(user), pk=pk)

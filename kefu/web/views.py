@@ -16,6 +16,8 @@ def home(request):
     role = request.user.role
     if role == Role.CUSTOMER:
         return redirect("portal")
+    if role in (Role.COURIER, Role.PICKUP, Role.DRIVER):
+        return redirect("warnings")
     return redirect("queue")
 
 

@@ -49,7 +49,7 @@ class Command(BaseCommand):
             ))
         self._print_logins()
         if serve:
-            call_command("serve", host="127.0.0.1", port=8000)
+            call_command("serve", host="127.0.0.1", port=8000, demo=True)
 
     def _print_logins(self) -> None:
         names = dict(User.objects.filter(username__in=[u for u, _r in services.DEMO_LOGINS])

@@ -17,6 +17,20 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _shared_taxonomy(request):
+    # A transactional test's database is flushed after the test, migrations' data
+    # included: put the shared categories and SLA policies back for the next one.
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from kefu.tickets.models import Category, SLAPolicy
+    from kefu.tickets.taxonomy import seed_defaults
+
+    seed_defaults(Category, SLAPolicy)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_sla_policies():
     # Each test's database has its own policies: never reuse another test's cached copy.
     from kefu.tickets.sla import clear_policy_cache

@@ -94,7 +94,7 @@ def import_demo_scans(point: NetworkPoint, *, rng: random.Random, now: dt.dateti
     folder.mkdir(parents=True, exist_ok=True)
     name = f"到件扫描-{now.astimezone(SH):%Y%m%d}.csv"
     (folder / name).write_bytes(data)
-    return scans_import(fileobj=io.BytesIO(data), file_name=name)
+    return scans_import(fileobj=io.BytesIO(data), file_name=name, point=point)
 
 
 def replay_sweeps(*, now: dt.datetime, hours: int = 26, step_minutes: int = 10) -> dict:

@@ -120,8 +120,11 @@ def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Ta
         for line, row in head_rows[header_index + 1 :]:
             yield line, shape(row)
         try:
-            for line, row in records:
-                yield line, shape(row)
+            if lists:
+                yield from records
+            else:
+                for line, row in records:
+                    yield line, shape(row)
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
@@ -132,6 +135,8 @@ def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Ta
                 _("The file cannot be read as CSV after line %(line)s: %(why)s")
                 % {"line": reader.line_num, "why": exc}
             ) from exc
+        # Hand the caller's file back open (the wrapper would close it when collected).
+        text.detach()
 
     return Table(header=header, rows=rows(), encoding=encoding)
 

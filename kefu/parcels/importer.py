@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import operator
 import re
 from collections.abc import Callable
 from typing import IO
@@ -201,100 +202,223 @@ def _parse_time(text: str) -> dt.datetime:
     return aware.astimezone(UTC)
 
 
-# Positions in a waybill's aggregate row.
-_PRODUCT, _AREA, _COURIER, _CUSTOMER, _ARRIVED, _PROMISED, _DELIVERY, _SIGNED, _RETURNED, _PROBLEM = range(10)
+# Positions in a waybill's aggregate row: the codes as the file wrote them (ids
+# are looked up once per waybill when the chunk is stored) and the earliest /
+# latest times.
+_PRODUCT, _AREA, _EMP, _CUSTOMER, _ARRIVED, _PROMISED, _DELIVERY, _SIGNED, _RETURNED, _PROBLEM = range(10)
+_CACHE_LIMIT = 200_000
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows) -> None:
+    """The hot loop: one pass over the rows, a handful of dict look-ups per row.
+    Raw cells are looked up in caches (times, scan types, points and the short
+    codes repeat all day long); a row becomes one staging line (PostgreSQL COPY
+    text) or tuple (SQLite) and folds into its waybill's aggregate."""
     parser = _Parser(restrict_to)
     store = staging.for_connection(connection)
-    i_wb, i_type, i_time, i_point = (index[f] for f in REQUIRED_SCAN_FIELDS)
-    i_emp, i_prod, i_prom, i_area, i_cust = (index[f] for f in
-                                             ("employee_no", "product", "promised_at", "area_code", "customer_code"))
-    scans: list[tuple] = []
-    waybills: dict[tuple[int, str], list] = {}
+    pg = store.vendor == "postgresql"
+    width = max(i for i in index.values() if i is not None) + 1
+    positions = [index[f] for f in ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no",
+                                    "product", "promised_at", "area_code", "customer_code")]
+    full = all(i is not None for i in positions)
+    get = operator.itemgetter(*(i if i is not None else width for i in positions))
+    blanks = [""] * (width + 1)
+
+    types = {name: int(kind) for name, kind in SCAN_TYPE_NAMES.items()}
+    null = "\\N" if pg else None
+    times: dict[str, tuple[dt.datetime, str]] = {}
+    points: dict[str, int] = {}
+    cleaned: dict[str, str] = {}
+    clean_one = (lambda v: v.strip().translate(_COPY_ESCAPES)) if pg else str.strip
+    time_text = store.time_text
+    match = _WAYBILL
+    ARRIVAL, DELIVERY, SIGNOFF, RETURN, PROBLEM = (ScanType.ARRIVAL.value, ScanType.DELIVERY.value,
+                                                   ScanType.SIGNOFF.value, ScanType.RETURN.value,
+                                                   ScanType.PROBLEM.value)
+
+    out: list = []
+    aggs: dict[int, dict[str, list]] = {}
     rejects: list[RejectedRow] = []
-    types = SCAN_TYPE_NAMES
+    last_pid, wbs = None, None
     for line, row in rows:
         try:
-            wb = row[i_wb].strip().upper()
-            if not _WAYBILL(wb):
+            if full and len(row) >= width:
+                raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = get(row)
+            else:
+                if len(row) <= max(index[f] for f in REQUIRED_SCAN_FIELDS):
+                    raise IndexError
+                padded = row[:width]
+                padded += blanks[len(padded):]
+                raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = get(padded)
+            wb = raw_wb.strip().upper()
+            if not match(wb):
                 raise ValueError(_("the waybill number %(w)s is not valid") % {"w": wb[:50] or "—"})
-            kind = types.get(row[i_type].strip()) or types.get(row[i_type].strip().lower())
+            kind = types.get(raw_type)
             if kind is None:
-                raise ValueError(_("unknown scan type %(t)s") % {"t": row[i_type][:20]})
-            try:
-                at = parser.time(row[i_time])
-            except ValueError:
-                raise ValueError(_("the time %(t)s is not a date and time") % {"t": row[i_time][:40]}) from None
-            code = row[i_point].strip()
-            if not code:
-                raise ValueError(_("the point code is empty"))
-            point_id = parser.point_id(code)
-            emp = row[i_emp].strip() if i_emp is not None and i_emp < len(row) else ""
-            product = row[i_prod].strip() if i_prod is not None and i_prod < len(row) else ""
-            prom_text = row[i_prom].strip() if i_prom is not None and i_prom < len(row) else ""
-            area_code = row[i_area].strip() if i_area is not None and i_area < len(row) else ""
-            cust = row[i_cust].strip() if i_cust is not None and i_cust < len(row) else ""
-            try:
-                promised = parser.time(prom_text) if prom_text else None
-            except ValueError:
-                raise ValueError(_("the sign-off deadline %(t)s is not a date and time") % {"t": prom_text[:40]}) from None
+                kind = types.get(raw_type.strip()) or types.get(raw_type.strip().lower())
+                if kind is None:
+                    raise ValueError(_("unknown scan type %(t)s") % {"t": raw_type[:20]})
+                types[raw_type] = kind
+            t = times.get(raw_time)
+            if t is None:
+                t = _time(parser, raw_time, times, time_text)
+                if t is None:
+                    raise ValueError(_("the time %(t)s is not a date and time") % {"t": raw_time[:40]})
+            pid = points.get(raw_point)
+            if pid is None:
+                code = raw_point.strip()
+                if not code:
+                    raise ValueError(_("the point code is empty"))
+                pid = points[raw_point] = parser.point_id(code)
+            if prom:
+                p = times.get(prom)
+                if p is None:
+                    try:
+                        p = _time(parser, prom, times, time_text, blank=True)
+                    except ValueError:
+                        raise ValueError(_("the sign-off deadline %(t)s is not a date and time")
+                                         % {"t": prom.strip()[:40]}) from None
+                pt = null if p is None else p[1]
+            else:
+                p, pt = None, null
         except (ValueError, IndexError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else _("the row has too few columns")
             rejects.append(RejectedRow(batch=batch, line=line, reason=reason, raw={"cells": row}))
             continue
-        scans.append((point_id, wb, int(kind), at, emp, product, promised, area_code, cust))
-        agg = waybills.get((point_id, wb))
+        if emp:
+            emp = cleaned.get(emp) or _clean(emp, cleaned, clean_one)
+        if product:
+            product = cleaned.get(product) or _clean(product, cleaned, clean_one)
+        if area:
+            area = cleaned.get(area) or _clean(area, cleaned, clean_one)
+        if cust:
+            cust = cleaned.get(cust) or _clean(cust, cleaned, clean_one)
+        if pg:
+            out.append(f"{pid}\t{wb}\t{kind}\t{t[1]}\t{emp}\t{product}\t{pt}\t{area}\t{cust}\n")
+        else:
+            out.append((pid, wb, kind, t[1], emp, product, pt, area, cust))
+
+        if pid != last_pid:
+            last_pid = pid
+            wbs = aggs.get(pid)
+            if wbs is None:
+                wbs = aggs[pid] = {}
+        agg = wbs.get(wb)
         if agg is None:
-            agg = waybills[(point_id, wb)] = [product, None, None, None, None, None, None, None, None, None]
-        _fold(agg, parser, point_id, kind, at, emp, product, promised, area_code, cust)
-        if len(scans) >= chunk_rows:
-            _flush(batch, store, scans, waybills, rejects, progress, fileobj)
-            scans, waybills, rejects = [], {}, []
-    _flush(batch, store, scans, waybills, rejects, progress, fileobj)
+            agg = wbs[wb] = [product, area, "", cust, None, p, None, None, None, None]
+        else:
+            if product and not agg[_PRODUCT]:
+                agg[_PRODUCT] = product
+            if area and not agg[_AREA]:
+                agg[_AREA] = area
+            if cust and not agg[_CUSTOMER]:
+                agg[_CUSTOMER] = cust
+            if p and agg[_PROMISED] is None:
+                agg[_PROMISED] = p
+        if kind == ARRIVAL:
+            if agg[_ARRIVED] is None or t < agg[_ARRIVED]:
+                agg[_ARRIVED] = t
+        elif kind == DELIVERY:
+            if agg[_DELIVERY] is None or t >= agg[_DELIVERY]:
+                agg[_DELIVERY] = t
+                if emp:
+                    agg[_EMP] = emp
+        elif kind == SIGNOFF:
+            if agg[_SIGNED] is None or t < agg[_SIGNED]:
+                agg[_SIGNED] = t
+        elif kind == RETURN:
+            if agg[_RETURNED] is None or t < agg[_RETURNED]:
+                agg[_RETURNED] = t
+        elif kind == PROBLEM:
+            if agg[_PROBLEM] is None or t < agg[_PROBLEM]:
+                agg[_PROBLEM] = t
+        if len(out) >= chunk_rows:
+            _flush(batch, store, parser, out, aggs, rejects, progress, fileobj)
+            out, aggs, rejects, last_pid = [], {}, [], None
+    _flush(batch, store, parser, out, aggs, rejects, progress, fileobj, last=True)
 
 
-def _fold(agg, parser, point_id, kind, at, emp, product, promised, area_code, cust) -> None:
-    if product and not agg[_PRODUCT]:
-        agg[_PRODUCT] = product
-    if area_code and agg[_AREA] is None:
-        agg[_AREA] = parser.area_id(point_id, area_code)
-    if cust and agg[_CUSTOMER] is None:
-        agg[_CUSTOMER] = parser.customer_id(point_id, cust)
-    if promised is not None and agg[_PROMISED] is None:
-        agg[_PROMISED] = promised
-    if kind == ScanType.ARRIVAL:
-        if agg[_ARRIVED] is None or at < agg[_ARRIVED]:
-            agg[_ARRIVED] = at
-    elif kind == ScanType.DELIVERY:
-        if agg[_DELIVERY] is None or at >= agg[_DELIVERY]:
-            agg[_DELIVERY] = at
-            if emp:
-                agg[_COURIER] = parser.courier_id(point_id, emp)
-    elif kind == ScanType.SIGNOFF:
-        if agg[_SIGNED] is None or at < agg[_SIGNED]:
-            agg[_SIGNED] = at
-    elif kind == ScanType.RETURN:
-        if agg[_RETURNED] is None or at < agg[_RETURNED]:
-            agg[_RETURNED] = at
-    elif kind == ScanType.PROBLEM:
-        if agg[_PROBLEM] is None or at < agg[_PROBLEM]:
-            agg[_PROBLEM] = at
+def _time(parser, raw, times, time_text, blank=False):
+    """(time, staging text) of a time not seen before, remembered; None when it is
+    not a time (or is blank, with `blank`)."""
+    if not raw.strip():
+        return None
+    try:
+        value = parser.time(raw)
+    except ValueError:
+        if blank:
+            raise
+        return None
+    t = (value, time_text(value))
+    if len(times) < _CACHE_LIMIT:
+        times[raw] = t
+    return t
 
 
-def _flush(batch, store, scans, waybills, rejects, progress, fileobj) -> None:
-    book = RuleBook(point_ids=list({k[0] for k in waybills}))
+def _clean(raw, cleaned, clean_one):
+    value = clean_one(raw)
+    if len(cleaned) < _CACHE_LIMIT:
+        cleaned[raw] = value
+    return value
+
+
+def _unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
+    return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
+            .replace("\\r", "\r").replace("\x00", "\\"))
+
+
+def _flush(batch, store, parser, scans, aggs, rejects, progress, fileobj, last=False) -> None:
+    """Waybill rows from the aggregates (times are (datetime, staging text) pairs),
+    then the chunk stored in one transaction."""
+    book = RuleBook(point_ids=list(aggs))
+    time_text = store.time_text
+    null = "\\N" if store.vendor == "postgresql" else None
+    escaped = store.vendor == "postgresql"
+    terms: dict[tuple, tuple] = {}
     wb_rows = []
-    for (point_id, wb), a in waybills.items():
-        deadline = warn_at = None
-        if a[_ARRIVED] is not None:
-            deadline, warn_at = book.deadline(point_id=point_id, product=a[_PRODUCT] or "", area_id=a[_AREA],
-                                              arrived_at=a[_ARRIVED], promised_at=a[_PROMISED])
-        settled = min((t for t in (a[_SIGNED], a[_RETURNED]) if t is not None), default=None)
-        wb_rows.append((point_id, wb, a[_PRODUCT] or "", a[_AREA], a[_COURIER], a[_CUSTOMER], a[_ARRIVED],
-                        a[_PROMISED], deadline, warn_at, a[_DELIVERY], a[_SIGNED], a[_RETURNED],
-                        a[_PROBLEM], settled))
+    append, row = wb_rows.append, store.waybill_row
+    for point_id, wbs in aggs.items():
+        areas: dict[str, int] = {}
+        couriers: dict[str, int] = {}
+        for wb, a in wbs.items():
+            product, area_code, emp, cust = a[_PRODUCT], a[_AREA], a[_EMP], a[_CUSTOMER]
+            product_raw = _unescape(product) if escaped else product
+            area_id = courier_id = customer_id = None
+            if area_code:
+                area_id = areas.get(area_code)
+                if area_id is None:
+                    area_id = areas[area_code] = parser.area_id(
+                        point_id, _unescape(area_code) if escaped else area_code)
+            if emp:
+                courier_id = couriers.get(emp)
+                if courier_id is None:
+                    courier_id = couriers[emp] = parser.courier_id(point_id, _unescape(emp) if escaped else emp)
+            if cust:
+                customer_id = parser.customer_id(point_id, _unescape(cust) if escaped else cust)
+            arrived, promised = a[_ARRIVED], a[_PROMISED]
+            deadline = warn_at = null
+            if arrived is not None:
+                # The rule in force depends on the arrival's local date: the same within a UTC hour.
+                key = (point_id, product_raw, area_id, arrived[1][:13])
+                found = terms.get(key)
+                if found is None:
+                    allowance, lead = book.terms(point_id=point_id, product=product_raw, area_id=area_id,
+                                                 day=arrived[0].astimezone(SHANGHAI).date())
+                    found = terms[key] = (dt.timedelta(minutes=allowance), dt.timedelta(minutes=lead))
+                d = promised[0] if promised else arrived[0] + found[0]
+                deadline, warn_at = time_text(d), time_text(d - found[1])
+            delivery, signed, returned, problem = a[_DELIVERY], a[_SIGNED], a[_RETURNED], a[_PROBLEM]
+            settled = signed if returned is None or (signed is not None and signed < returned) else returned
+            append(row(
+                point_id, wb, product, null if area_id is None else area_id,
+                null if courier_id is None else courier_id, null if customer_id is None else customer_id,
+                arrived[1] if arrived else null, promised[1] if promised else null, deadline, warn_at,
+                delivery[1] if delivery else null, signed[1] if signed else null,
+                returned[1] if returned else null, problem[1] if problem else null,
+                settled[1] if settled else null))
     with transaction.atomic():
         created = store.store(scans, wb_rows, batch_id=batch.pk)
         RejectedRow.objects.bulk_create(rejects, batch_size=1000)
@@ -308,4 +432,6 @@ def _flush(batch, store, scans, waybills, rejects, progress, fileobj) -> None:
             position = fileobj.tell()
         except (OSError, ValueError):
             position = 0
+        if last:
+            position = max(position, batch.size)
         progress(batch.total_rows, position)

@@ -17,6 +17,10 @@ from kefu.tickets import sla
 from kefu.tickets.models import Attachment, Event, FollowUp, Message, Status, Ticket
 
 PAGE_SIZE = 50
+# `is_open IN (true)` rather than `is_open = true`: Django writes the latter as a bare
+# `WHERE is_open`, which SQLite cannot use as an index constraint — at a million
+# tickets that is a full scan of the point instead of a range of its open tickets.
+OPEN = Q(is_open__in=[True])
 _WAYBILL = re.compile(r"^[A-Za-z]{0,4}\d{8,20}$")
 _PHONE = re.compile(r"^\+?\d[\d\- ]{5,15}$")
 
@@ -135,7 +139,7 @@ class Page:
 def queue_queryset(user: User, f: QueueFilters, *, now: dt.datetime) -> QuerySet[Ticket]:
     qs = tickets_visible_to(user)
     if f.status == "open":
-        qs = qs.filter(is_open=True)
+        qs = qs.filter(OPEN)
     elif f.status and f.status != "all":
         qs = qs.filter(status=f.status)
     if f.queue:
@@ -228,7 +232,7 @@ def duplicates_of(ticket: Ticket, user: User) -> QuerySet[Ticket]:
 def open_count_by_status(user: User) -> dict[str, int]:
     from django.db.models import Count
 
-    rows = tickets_visible_to(user).filter(is_open=True).values("status").annotate(n=Count("pk"))
+    rows = tickets_visible_to(user).filter(OPEN).values("status").annotate(n=Count("pk"))
     counts = {s: 0 for s in Ticket.OPEN_STATUSES}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts

@@ -132,7 +132,7 @@ def state_q(state: str, now: dt.datetime) -> Q:
         | Q(resolution_warn_at__lte=now)
     ) & ~breached
     if state == SLAState.BREACHED:
-        return Q(is_open=True) & breached
+        return Q(is_open__in=[True]) & breached
     if state == SLAState.WARNING:
-        return Q(is_open=True) & warning
-    return Q(is_open=True) & ~breached & ~warning
+        return Q(is_open__in=[True]) & warning
+    return Q(is_open__in=[True]) & ~breached & ~warning

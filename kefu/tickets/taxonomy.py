@@ -42,6 +42,34 @@ DEFAULT_CATEGORIES: list[tuple[str, str, str, str, bool, str, tuple[str, ...]]] 
      ("态度", "骂人", "不耐烦", "凶")),
 ]
 
+# Business minutes. A point's day is 08:30–18:00 (570 minutes) by default.
+DEFAULT_POLICIES = [
+    # name, queue, tier, first response, resolution, warn before
+    ("默认 Default", "", "", 120, 1140, 30),
+    ("到件 Arrival", "arrival", "", 60, 570, 30),
+    ("出发 Departure", "departure", "", 120, 1140, 30),
+    ("高端 High-end", "", "high", 45, 570, 20),
+    ("KA", "", "ka", 30, 285, 15),
+]
+
+
+def seed_defaults(category_model, policy_model) -> None:
+    """Create the shared categories and SLA policies that are missing (the data
+    migration, and tests whose transactional database was flushed)."""
+    for sort, (code, zh, en, group, urgent, dept, _words) in enumerate(DEFAULT_CATEGORIES):
+        category_model.objects.get_or_create(
+            point=None, code=code,
+            defaults={"name": zh, "name_en": en, "group": group, "urgent": urgent,
+                      "department_kind": dept, "sort": sort},
+        )
+    for name, queue, tier, first, resolution, warn in DEFAULT_POLICIES:
+        policy_model.objects.get_or_create(
+            point=None, name=name,
+            defaults={"queue": queue, "tier": tier, "first_response_minutes": first,
+                      "resolution_minutes": resolution, "warn_before_minutes": warn},
+        )
+
+
 FEEDBACK_WORDS = ("投诉", "赔偿", "索赔", "差评", "退款", "破损", "丢", "态度", "乱收费", "虚假签收", "12305")
 
 

@@ -1,0 +1,218 @@
+"""`python -m bench.scan_import [--rows 1000000] [--db sqlite|postgres|both]`
+
+Imports a generated GBK scan export (the 运单号/扫描类型/扫描时间/... layout of
+`kefu import-scans`) into a fresh database, end to end: decode, parse,
+validate, deduplicate, store. Each import runs in a process of its own with
+DATABASE_URL set, so wall time and peak RSS are the import's; a second import
+of the same file measures the duplicate path. Figures go to a table on stdout
+and to bench/results/<UTC timestamp>-scan-import.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.machine import REPO, machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+POSTGRES_DB = "kefu_bench_scans"
+SQLITE_FILE = Path("/tmp/kefu_bench_scans.sqlite3")
+POINT = "310101"
+HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]
+PRODUCTS = ["标准快递"] * 8 + ["特快", "电商件"]
+
+
+def generate(rows: int, path: Path, seed: int = 7) -> None:
+    """About three scans a waybill (到件, 派件, 签收), some 问题件 / 退回, over one day."""
+    rng = random.Random(seed)
+    couriers = [f"{1000 + i}" for i in range(40)]
+    areas = [f"A{i:02d}" for i in range(25)]
+    day = dt.datetime(2026, 11, 20)
+    lines = [",".join(HEADER)]
+    n = 0
+    wb = 0
+    while n < rows:
+        wb += 1
+        no = f"YT{7_000_000_000 + wb:010d}"
+        area = areas[wb % 25]
+        courier = couriers[(wb * 7) % 40]
+        product = PRODUCTS[wb % 10]
+        arrived = day + dt.timedelta(seconds=rng.randrange(0, 10 * 3600))
+        fmt = "%Y-%m-%d %H:%M:%S"
+        promised = (arrived + dt.timedelta(hours=24)).strftime(fmt) if wb % 20 == 0 else ""
+        cust = f"C{wb % 300:04d}" if wb % 9 == 0 else ""
+        scans = [("到件", arrived)]
+        deliver = arrived + dt.timedelta(seconds=rng.randrange(1800, 4 * 3600))
+        scans.append(("派件", deliver))
+        r = rng.random()
+        if r < 0.04:
+            scans.append(("问题件", deliver + dt.timedelta(minutes=rng.randrange(10, 120))))
+        elif r < 0.06:
+            scans.append(("退回", deliver + dt.timedelta(minutes=rng.randrange(10, 120))))
+        else:
+            scans.append(("签收", deliver + dt.timedelta(minutes=rng.randrange(5, 240))))
+        for kind, when in scans:
+            if n >= rows:
+                break
+            emp = courier if kind != "到件" else ""
+            lines.append(f"{no},{kind},{when.strftime(fmt)},{POINT},{emp},{product},{promised},{area},{cust}")
+            n += 1
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+
+
+# ---------------------------------------------------------------- child side
+
+def _child_setup() -> None:
+    """Migrate the fresh database and create the point (as a site would have it)."""
+    import django
+    from django.core.management import call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from kefu.orgs.models import NetworkPoint, Region
+
+    region, _c = Region.objects.get_or_create(code="SH", defaults={"name": "上海"})
+    NetworkPoint.objects.get_or_create(code=POINT, defaults={"region": region, "name": "黄浦网点"})
+
+
+def _peak_rss_mb() -> float:
+    """VmHWM of this process: ru_maxrss would carry the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _child_import(file: str, chunk_rows: int | None) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from kefu.parcels.importer import scans_import
+    from kefu.parcels.models import Waybill
+
+    kwargs = {"chunk_rows": chunk_rows} if chunk_rows else {}
+    started = time.perf_counter()
+    with open(file, "rb") as fh:
+        batch = scans_import(fileobj=fh, file_name=os.path.basename(file), **kwargs)
+    seconds = time.perf_counter() - started
+    print(json.dumps({
+        "seconds": seconds, "state": batch.state, "error": batch.error, "rows": batch.total_rows,
+        "created": batch.created_rows, "duplicates": batch.duplicate_rows, "rejected": batch.rejected_rows,
+        "waybills": Waybill.objects.count(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }))
+
+
+# ---------------------------------------------------------------- parent side
+
+def _fresh_database(db: str) -> str:
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{SQLITE_FILE}"
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {POSTGRES_DB}")
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DB}"
+
+
+def _drop_database(db: str) -> None:
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+
+
+def _child(url: str, *args: str) -> dict | None:
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "bench.scan_import", *args], cwd=REPO, env=env,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"child {args[0]} failed")
+    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    if not last.startswith("{"):
+        return None
+    result = json.loads(last)
+    result["process_seconds"] = round(wall, 2)
+    return result
+
+
+def run(db: str, file: Path, rows: int, chunk_rows: int | None) -> dict:
+    url = _fresh_database(db)
+    try:
+        _child(url, "--child-setup")
+        extra = ["--chunk-rows", str(chunk_rows)] if chunk_rows else []
+        first = _child(url, "--child-import", str(file), *extra)
+        second = _child(url, "--child-import", str(file), *extra)
+    finally:
+        _drop_database(db)
+    for r in (first, second):
+        r["rows_per_s"] = round(rows / r["seconds"])
+        r["seconds"] = round(r["seconds"], 2)
+    return {"db": db, "first": first, "duplicate": second}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scan_import")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--chunk-rows", type=int, default=None)
+    parser.add_argument("--child-setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-import", metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_setup:
+        return _child_setup()
+    if args.child_import:
+        return _child_import(args.child_import, args.chunk_rows)
+
+    file = Path(f"/tmp/kefu_bench_scans_{args.rows}.csv")
+    if not file.exists():
+        started = time.perf_counter()
+        generate(args.rows, file)
+        print(f"generated {file} ({file.stat().st_size / 1048576:.1f} MB) in {time.perf_counter() - started:.1f}s")
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results = [run(db, file, args.rows, args.chunk_rows) for db in dbs]
+
+    print(f"\nscan import, {args.rows:,} rows, GBK CSV {file.stat().st_size / 1048576:.1f} MB")
+    print(f"{'db':<9}{'run':<11}{'seconds':>9}{'rows/s':>10}{'peak MB':>9}{'created':>10}{'dups':>10}{'waybills':>10}")
+    for r in results:
+        for name in ("first", "duplicate"):
+            x = r[name]
+            print(f"{r['db']:<9}{name:<11}{x['seconds']:>9}{x['rows_per_s']:>10,}{x['peak_rss_mb']:>9}"
+                  f"{x['created']:>10,}{x['duplicates']:>10,}{x['waybills']:>10,}")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{stamp}-scan-import.json"
+    out.write_text(json.dumps({
+        "benchmark": "scan_import", "rows": args.rows, "file_bytes": file.stat().st_size,
+        "chunk_rows": args.chunk_rows, "results": results,
+        "machine": machine_info(POSTGRES_ADMIN_URL if "postgres" in dbs else None),
+        "at": stamp,
+    }, ensure_ascii=False, indent=2))
+    print(f"\nwritten {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,8 @@ class ScanEvent(models.Model):
     """One scan as the brand's system exported it. Idempotent on
     (waybill_no, scan_type, scanned_at): a re-import stores nothing twice."""
 
-    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: scans are looked up by waybill; each index costs the bulk import.
+    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+", db_index=False)
     waybill_no = models.CharField(_("waybill number"), max_length=40)
     scan_type = models.PositiveSmallIntegerField(_("scan type"), choices=ScanType.choices)
     scanned_at = models.DateTimeField(_("scan time"))
@@ -61,15 +62,17 @@ class ScanEvent(models.Model):
 
 
 class Waybill(models.Model):
-    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="waybills")
+    # point and courier lead composite indexes below; customer needs none. Fewer
+    # indexes keep the bulk upsert of a day's waybills fast.
+    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="waybills", db_index=False)
     waybill_no = models.CharField(_("waybill number"), max_length=40)
     product = models.CharField(_("product"), max_length=30, blank=True)
     area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True)
     courier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="waybills", verbose_name=_("courier"),
+        related_name="waybills", verbose_name=_("courier"), db_index=False,
     )
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
     arrived_at = models.DateTimeField(_("arrived"), null=True, blank=True)
     promised_at = models.DateTimeField(_("promised sign-off"), null=True, blank=True)
     deadline = models.DateTimeField(_("sign-off deadline"), null=True, blank=True)

@@ -6,6 +6,7 @@ from ninja import NinjaAPI, Router
 
 from kefu.api.auth import token_auth
 from kefu.api.errors import install_error_handlers
+from kefu.api.scans import router as scans_router
 from kefu.api.tickets import router as tickets_router
 
 api = NinjaAPI(
@@ -19,6 +20,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", tickets_router)
+api.add_router("/", scans_router)
 
 # Added last, so it only sees paths no other route took: a JSON 404, not Django's page.
 fallback = Router()

@@ -490,7 +490,7 @@ def test_openapi_schema_and_docs(client):
     schema = client.get("/api/openapi.json").json()
     assert schema["info"]["title"] == "kefu API"
     assert set(schema["paths"]) == {
-        "/api/tickets", "/api/tickets/{ticket_id}", "/api/tickets/{ticket_id}/replies",
+        "/api/tickets", "/api/tickets/{ticket_id}", "/api/tickets/{ticket_id}/replies", "/api/scans",
         "/api/tickets/{ticket_id}/notes", "/api/tickets/{ticket_id}/assign"}
     assert set(schema["paths"]["/api/tickets/{ticket_id}"]) == {"get", "patch"}
     assert client.get("/api/docs").status_code == 200

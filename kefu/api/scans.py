@@ -1,0 +1,53 @@
+"""Batch import of scan events: POST /api/scans. The same checks, idempotence
+and storage as `kefu import-scans`; rows of another point are rejected."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Router, Schema, Status
+
+from kefu.orgs.models import CS_ROLES, User
+from kefu.parcels.importer import scans_import_rows
+
+router = Router(tags=["scans"])
+MAX_SCANS = 10_000
+
+
+class ScanIn(Schema):
+    waybill_no: str = Field(..., max_length=40, description="运单号")
+    scan_type: str = Field(..., description="揽收, 发件, 到件, 派件, 签收, 问题件 or 退回")
+    scanned_at: str = Field(..., description='Asia/Shanghai local time, e.g. "2026-11-20 09:15:00"')
+    point_code: str = Field(..., description="网点编号")
+    employee_no: str = ""
+    product: str = ""
+    promised_at: str = Field("", description="签收时限, optional")
+    area_code: str = ""
+    customer_code: str = ""
+
+
+class ScanBatchIn(Schema):
+    scans: list[ScanIn] = Field(..., max_length=MAX_SCANS)
+
+
+class RejectOut(Schema):
+    line: int
+    reason: str
+
+
+class ScanBatchOut(Schema):
+    batch: int
+    rows: int
+    created: int
+    duplicates: int
+    rejected: list[RejectOut]
+
+
+@router.post("/scans", response={201: ScanBatchOut}, summary="Import scan events")
+def import_scans(request, payload: ScanBatchIn):
+    user: User = request.auth
+    if user.role not in CS_ROLES or user.point_id is None:
+        raise PermissionDenied
+    batch = scans_import_rows(rows=[s.dict() for s in payload.scans], point=user.point, actor=user)
+    rejects = [{"line": r.line, "reason": r.reason} for r in batch.rejects.all()]
+    return Status(201, {"batch": batch.pk, "rows": batch.total_rows, "created": batch.created_rows,
+                        "duplicates": batch.duplicate_rows, "rejected": rejects})

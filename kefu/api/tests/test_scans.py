@@ -1,0 +1,68 @@
+import pytest
+
+from kefu.api.tests.conftest import make_user, token_for
+from kefu.orgs.models import Role
+from kefu.orgs.tests.factories import PointFactory
+from kefu.parcels.models import ScanEvent, Waybill
+
+pytestmark = pytest.mark.django_db
+
+
+def scans(point_code, *extra):
+    rows = [
+        {"waybill_no": "YT0000000001", "scan_type": "到件", "scanned_at": "2026-11-20 09:00:00",
+         "point_code": point_code, "area_code": "A1"},
+        {"waybill_no": "YT0000000001", "scan_type": "签收", "scanned_at": "2026-11-20 15:30",
+         "point_code": point_code},
+        {"waybill_no": "bad", "scan_type": "到件", "scanned_at": "2026-11-20 09:00", "point_code": point_code},
+        {"waybill_no": "YT0000000002", "scan_type": "飞走", "scanned_at": "2026-11-20 09:00",
+         "point_code": point_code},
+    ]
+    return {"scans": rows + list(extra)}
+
+
+def test_a_supervisor_posts_a_batch_and_a_repeat_stores_nothing_twice(api, point):
+    key = token_for(make_user(Role.SUPERVISOR, point))
+
+    first = api.post("/api/scans", scans(point.code), token=key)
+    again = api.post("/api/scans", scans(point.code), token=key)
+
+    assert first.status_code == 201
+    body = first.json()
+    assert (body["rows"], body["created"], body["duplicates"]) == (4, 2, 0)
+    assert [r["line"] for r in body["rejected"]] == [3, 4]
+    assert "BAD" in body["rejected"][0]["reason"]
+    assert (again.json()["created"], again.json()["duplicates"]) == (0, 2)
+    assert ScanEvent.objects.count() == 2
+    waybill = Waybill.objects.get()
+    assert (waybill.point, waybill.area.code, waybill.signed_at is not None) == (point, "A1", True)
+
+
+def test_rows_of_another_point_are_rejected(api, point):
+    other = PointFactory()
+    key = token_for(make_user(Role.MANAGER, point))
+
+    body = api.post("/api/scans", {"scans": scans(other.code)["scans"][:2]}, token=key).json()
+
+    assert (body["created"], len(body["rejected"])) == (0, 2)
+    assert ScanEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", [Role.COURIER, Role.CUSTOMER, Role.DEPT_HEAD])
+def test_only_cs_staff_import_scans(api, point, role):
+    key = token_for(make_user(role, point))
+
+    response = api.post("/api/scans", scans(point.code), token=key)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert ScanEvent.objects.count() == 0
+
+
+def test_a_missing_field_is_a_validation_error(api, point):
+    key = token_for(make_user(Role.SUPERVISOR, point))
+
+    response = api.post("/api/scans", {"scans": [{"waybill_no": "YT0000000001"}]}, token=key)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"

@@ -69,6 +69,10 @@ def table(rows: list[dict]) -> str:
              if r.get("status") != "ok" and r.get("note")]
     trends = [f"- {r['benchmark']} ({r['db']}) tickets/s by tenth of the run: {r['rate_by_tenth_per_s']}"
               for r in rows if r.get("rate_by_tenth_per_s")]
+    trends += [f"- {r['benchmark']} ({r['db']}): {r['cpu_ms_per_op']} ms CPU per ticket "
+               f"(server process {r['server_cpu_ms_per_ticket']} ms) → at most "
+               f"{r['capacity_per_s_estimate']} tickets/s on this machine's cores"
+               for r in rows if r.get("capacity_per_s_estimate")]
     legend = ("result: pass/FAIL against the issue's target; (pass)/(fail) in brackets is "
               "informational — the target is stated for full scale (queue: on PostgreSQL).\n"
               "cpu ms/op: CPU time of this run (client, server, database) per ticket or request — "

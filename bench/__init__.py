@@ -10,7 +10,9 @@ Package map:
 - world.py      the point, its staff, areas and customers
 - creation.py   service_create and api_create
 - bulk.py       fast load of a year of tickets (COPY on PostgreSQL)
-- queue_page.py queue page and selector latency, EXPLAIN of slow queries
+- queue_page.py queue page and selector latency
+- diagnose.py   every query timed, plans of the slowest (EXPLAIN), cProfile shares
+- cpu.py        who used the CPU meanwhile: this run, the database, other processes
 - machine.py    what the figures were measured on
 - report.py     the table and the JSON files
 - stats.py      percentiles

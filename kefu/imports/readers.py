@@ -47,6 +47,25 @@ class Table:
         return self.header.index(name)
 
 
+def file_size(fileobj: IO[bytes]) -> int:
+    """Bytes in a seekable upload; leaves it at the start."""
+    fileobj.seek(0, 2)
+    size = fileobj.tell()
+    fileobj.seek(0)
+    return size
+
+
+def file_sha256(fileobj: IO[bytes]) -> str:
+    """The SHA-256 of a seekable upload, read in 1 MB blocks; leaves it at the start."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest()
+
+
 def detect_encoding(sample: bytes) -> str:
     """UTF-8 when the sample decodes as UTF-8; else GB18030 (the superset of
     GBK/GB2312, what Excel on Chinese Windows saves) when it decodes as that;

@@ -12,7 +12,6 @@ every valid row is kept.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from typing import IO
@@ -26,7 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.imports.models import ImportBatch, RejectedRow
-from kefu.imports.readers import ImportFileError, open_table, parse_local_datetime
+from kefu.imports.readers import (
+    ImportFileError,
+    file_sha256,
+    file_size,
+    open_table,
+    parse_local_datetime,
+)
 from kefu.orgs.models import Customer, NetworkPoint, Queue, User
 from kefu.tickets import services as ticket_services
 from kefu.tickets.models import Category, Channel, Ticket
@@ -66,8 +71,8 @@ def platform_messages_import(
 ) -> ImportBatch:
     """Import one file. A file that cannot be read at all gives a FAILED batch
     with the reason; otherwise a DONE batch with its counts and rejects."""
-    size = _size_of(fileobj)
-    digest = _sha256(fileobj)
+    size = file_size(fileobj)
+    digest = file_sha256(fileobj)
     batch = ImportBatch.objects.create(
         point=point, kind=ImportBatch.Kind.PLATFORM_MESSAGES, file_name=file_name[:255],
         sha256=digest, size=size, mapping=mapping or {}, created_by=actor,
@@ -102,21 +107,6 @@ def platform_messages_import(
         batch.rejected_rows,
     )
     return batch
-
-
-def _size_of(fileobj: IO[bytes]) -> int:
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(0)
-    return size
-
-
-def _sha256(fileobj: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
-        digest.update(chunk)
-    fileobj.seek(0)
-    return digest.hexdigest()
 
 
 class _Context:

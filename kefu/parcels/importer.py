@@ -32,7 +32,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.imports.models import ImportBatch, RejectedRow
-from kefu.imports.readers import ImportFileError, open_table, parse_local_datetime
+from kefu.imports.readers import (
+    ImportFileError,
+    file_sha256,
+    file_size,
+    open_table,
+    parse_local_datetime,
+)
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
 from kefu.parcels import staging
 from kefu.parcels.models import SCAN_TYPE_NAMES, ScanType
@@ -66,9 +72,9 @@ def scans_import(
 ) -> ImportBatch:
     """Import one scan file. `point` restricts the rows to that point (a point's
     user uploading); None is a system import that may name any point."""
-    size = _size(fileobj)
+    size = file_size(fileobj)
     batch = ImportBatch.objects.create(
-        point=point, kind=ImportBatch.Kind.SCANS, file_name=file_name[:255], sha256=_sha256(fileobj),
+        point=point, kind=ImportBatch.Kind.SCANS, file_name=file_name[:255], sha256=file_sha256(fileobj),
         size=size, mapping=mapping or {}, created_by=actor,
     )
     try:
@@ -101,21 +107,6 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
     if unknown:
         raise ImportFileError(_("Unknown fields in the column mapping: %(f)s") % {"f": ", ".join(sorted(unknown))})
     return {**DEFAULT_SCAN_MAPPING, **{k: v for k, v in mapping.items() if v}}
-
-
-def _size(fileobj) -> int:
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(0)
-    return size
-
-
-def _sha256(fileobj) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
-        digest.update(chunk)
-    fileobj.seek(0)
-    return digest.hexdigest()
 
 
 class _Parser:

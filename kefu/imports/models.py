@@ -27,6 +27,8 @@ class ImportBatch(models.Model):
     file_name = models.CharField(_("file"), max_length=255)
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField(default=0)
+    # How far a running import has read into the file (bytes): the upload page's progress bar.
+    bytes_read = models.BigIntegerField(_("bytes read"), default=0)
     encoding = models.CharField(_("encoding"), max_length=30, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.RUNNING)

@@ -69,14 +69,24 @@ def scans_import(
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    batch: ImportBatch | None = None,
 ) -> ImportBatch:
     """Import one scan file. `point` restricts the rows to that point (a point's
-    user uploading); None is a system import that may name any point."""
+    user uploading); None is a system import that may name any point. `batch`,
+    when given, is an ImportBatch created beforehand (say by the upload page, to
+    show progress while a background job runs the import); it is filled in."""
     size = file_size(fileobj)
-    batch = ImportBatch.objects.create(
-        point=point, kind=ImportBatch.Kind.SCANS, file_name=file_name[:255], sha256=file_sha256(fileobj),
-        size=size, mapping=mapping or {}, created_by=actor,
-    )
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            point=point, kind=ImportBatch.Kind.SCANS, file_name=file_name[:255], sha256=file_sha256(fileobj),
+            size=size, mapping=mapping or {}, created_by=actor,
+        )
+    else:
+        batch.point, batch.kind, batch.file_name = point, ImportBatch.Kind.SCANS, file_name[:255]
+        batch.sha256, batch.size, batch.mapping = file_sha256(fileobj), size, mapping or {}
+        batch.created_by = batch.created_by or actor
+        batch.state = ImportBatch.State.RUNNING
+        batch.save()
     try:
         if size > settings.KEFU_MAX_SCAN_IMPORT_BYTES:
             raise ImportFileError(

@@ -197,6 +197,10 @@ class Ticket(models.Model):
             models.Index(fields=["point", "created_at"], name="ticket_created"),
             models.Index(fields=["customer", "id"], name="ticket_customer"),
             models.Index(fields=["is_open", "resolution_warn_at"], name="ticket_sla_sweep"),
+            # The queue's counts by status: open tickets only (~3 %), with every column a
+            # scope filters on, so that they are counted from the index alone.
+            models.Index(fields=["point", "status", "assignee", "area", "customer", "escalated_to", "id"],
+                         condition=Q(is_open=True), name="ticket_open_scope"),
         ]
         constraints = [
             models.UniqueConstraint(

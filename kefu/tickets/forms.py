@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Customer, Queue, Role, User
 from kefu.tickets.models import Category, Kind, Priority, SLAState, Status
 from kefu.tickets.selectors import QueueFilters
@@ -33,39 +40,89 @@ def _categories(point_id):
     return Category.objects.filter(Q(point__isnull=True) | Q(point_id=point_id), active=True)
 
 
+class FastSelect(forms.Select):
+    """A Select whose HTML is built in Python, the same as Django's templates write it.
+    The template renderer includes one template per option: the queue's filters
+    have ~100 options, ~10 ms a page that way, under 1 ms this way."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                html.append(format_html('<optgroup label="{}">', group_name))
+            html.extend(format_html('<option value="{}"{}>{}</option>', o["value"], flatatt(o["attrs"]), o["label"])
+                        for o in options)
+            if group_name:
+                html.append("</optgroup>")
+        html.append("</select>")
+        return mark_safe("".join(html))  # every part went through format_html
+
+
+class QueueChoices:
+    """The queue filter's lists of a point (agents, categories, areas) as
+    (value, label) pairs: read when first needed (a "More" request that filters
+    on none of them reads none), then once per request for the filters and the
+    bulk-assign list alike."""
+
+    def __init__(self, point_id: int | None):
+        self.point_id = point_id
+
+    @cached_property
+    def agents(self) -> list[tuple[str, str]]:
+        if self.point_id is None:
+            return []
+        rows = (org_selectors.agents_of_point(self.point_id).order_by("display_name")
+                .values_list("pk", "display_name", "username"))
+        return [(str(pk), display or username) for pk, display, username in rows]  # User.__str__
+
+    @cached_property
+    def categories(self) -> list[tuple[int, str]]:
+        english = (get_language() or "").startswith("en")  # Category.__str__
+        rows = _categories(self.point_id).values_list("pk", "name", "name_en")
+        return [(pk, name_en if english and name_en else name) for pk, name, name_en in rows]
+
+    @cached_property
+    def areas(self) -> list[tuple[int, str]]:
+        return list(Area.objects.filter(point_id=self.point_id).order_by("pk").values_list("pk", "name"))
+
+
 class QueueFilterForm(forms.Form):
-    queue = forms.ChoiceField(label=_("Queue"), required=False, choices=[("", _("All queues"))] + Queue.choices)
+    queue = forms.ChoiceField(label=_("Queue"), required=False, choices=[("", _("All queues"))] + Queue.choices,
+                              widget=FastSelect)
     status = forms.ChoiceField(
-        label=_("Status"), required=False,
+        label=_("Status"), required=False, widget=FastSelect,
         choices=[("open", _("All open")), ("all", _("Any status"))] + Status.choices,
     )
-    sla = forms.ChoiceField(label=_("SLA"), required=False, choices=[("", _("Any SLA state"))] + SLAState.choices)
-    category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.none(),
-                                      empty_label=_("All categories"))
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers"))] + Customer.Tier.choices)
-    area = forms.ModelChoiceField(label=_("Area"), required=False, queryset=Area.objects.none(),
-                                  empty_label=_("All areas"))
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    sla = forms.ChoiceField(label=_("SLA"), required=False, choices=[("", _("Any SLA state"))] + SLAState.choices,
+                            widget=FastSelect)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None,
+                                      widget=FastSelect)
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers"))] + Customer.Tier.choices,
+                             widget=FastSelect)
+    area = forms.TypedChoiceField(label=_("Area"), required=False, coerce=int, empty_value=None, widget=FastSelect)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=FastSelect)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    sort = forms.ChoiceField(label=_("Order"), required=False,
+    sort = forms.ChoiceField(label=_("Order"), required=False, widget=FastSelect,
                              choices=[("priority", _("Work order")), ("newest", _("Newest first"))])
     cursor = forms.CharField(required=False, max_length=40)
 
-    def __init__(self, *args, user: User, agents, **kwargs):
+    def __init__(self, *args, choices: QueueChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = _categories(user.point_id)
-        self.fields["area"].queryset = Area.objects.filter(point_id=user.point_id)
-        self.fields["assignee"].choices = [("", _("Anyone")), ("me", _("Me")), ("none", _("Unassigned"))] + [
-            (str(a.pk), str(a)) for a in agents
+        self.choices = choices
+        # Callables: evaluated when the field is rendered or a value is checked, not before.
+        self.fields["category"].choices = lambda: [("", _("All categories"))] + choices.categories
+        self.fields["area"].choices = lambda: [("", _("All areas"))] + choices.areas
+        self.fields["assignee"].choices = lambda: [
+            ("", _("Anyone")), ("me", _("Me")), ("none", _("Unassigned")), *choices.agents,
         ]
 
     def filters(self) -> QueueFilters:
         d = self.cleaned_data if self.is_valid() else {}
         return QueueFilters(
             queue=d.get("queue") or "", status=d.get("status") or "open", sla=d.get("sla") or "",
-            category=d["category"].pk if d.get("category") else None, tier=d.get("tier") or "",
-            area=d["area"].pk if d.get("area") else None, assignee=d.get("assignee") or "",
-            q=d.get("q") or "", sort=d.get("sort") or "priority",
+            category=d.get("category"), tier=d.get("tier") or "", area=d.get("area"),
+            assignee=d.get("assignee") or "", q=d.get("q") or "", sort=d.get("sort") or "priority",
         )
 
 

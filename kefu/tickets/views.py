@@ -41,19 +41,19 @@ def queue(request):
     user = request.user
     if user.role == Role.CUSTOMER:
         return redirect("portal")
-    agents = list(org_selectors.agents_of_point(user.point_id).order_by("display_name")) if user.point_id else []
-    form = forms.QueueFilterForm(request.GET or None, user=user, agents=agents)
+    form = forms.QueueFilterForm(request.GET or None, choices=forms.QueueChoices(user.point_id))
     filters = form.filters()
     cursor = form.cleaned_data.get("cursor") if form.is_bound and form.is_valid() else None
-    page = selectors.queue_page(user, filters, cursor=cursor)
-    context = {"form": form, "page": page, "agents": agents, "statuses": Status.choices,
+    visible = selectors.tickets_visible_to(user)  # the scope, read once for the page and the counts
+    page = selectors.queue_page(user, filters, cursor=cursor, visible=visible)
+    context = {"form": form, "page": page, "statuses": Status.choices,
                "query": _query_without_cursor(request), "primary_filters": PRIMARY_FILTERS,
                "secondary_filters": SECONDARY_FILTERS,
                "more_filters_used": any(request.GET.get(n) for n in SECONDARY_FILTERS)}
     if _is_htmx(request):
         template = "tickets/queue.html#rows" if cursor else "tickets/queue.html#results"
         return render(request, template, context)
-    context["counts"] = selectors.open_count_by_status(user)
+    context["counts"] = selectors.open_count_by_status(user, visible=visible)
     return render(request, "tickets/queue.html", context)
 
 

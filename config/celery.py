@@ -34,6 +34,14 @@ def parcel_sweep(at_iso: str | None = None) -> dict:
     return sweep(at=dt.datetime.fromisoformat(at_iso) if at_iso else None)
 
 
+@app.task(name="kefu.parcels.import_scans", ignore_result=True)
+def import_scans(batch_id: int, token: str, language: str | None = None):
+    """The import of an uploaded scan file (kefu/parcels/uploads.py); the file is in the shared data dir."""
+    from kefu.parcels.tasks import scan_import_job
+
+    return scan_import_job(batch_id, token, language)
+
+
 def _beat_schedule() -> dict:
     from kefu.core.jobs import JOBS
 

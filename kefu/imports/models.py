@@ -29,6 +29,8 @@ class ImportBatch(models.Model):
     size = models.BigIntegerField(default=0)
     # How far a running import has read into the file (bytes): the upload page's progress bar.
     bytes_read = models.BigIntegerField(_("bytes read"), default=0)
+    # When a background import last showed a sign of life: one that stops moving for long is failed.
+    progress_at = models.DateTimeField(null=True, blank=True)
     encoding = models.CharField(_("encoding"), max_length=30, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.RUNNING)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from kefu.imports.readers import EXCEL_SUFFIXES
+from kefu.parcels.importer import DEFAULT_SCAN_MAPPING
 from kefu.parcels.models import ParcelWarning
+from kefu.parcels.uploads import too_big_message
 
 MAX_BOARD_DAYS = 92
 
@@ -41,3 +45,52 @@ class BoardForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["first"], self.cleaned_data["last"]
         return self.today, self.today
+
+
+SCAN_FIELD_LABELS = {
+    "waybill_no": _("Waybill column"),
+    "scan_type": _("Scan type column"),
+    "scanned_at": _("Scan time column"),
+    "point_code": _("Point code column"),
+    "employee_no": _("Employee number column"),
+    "product": _("Product column"),
+    "promised_at": _("Sign-off deadline column"),
+    "area_code": _("Area column"),
+    "customer_code": _("Customer code column"),
+}
+SCAN_FILE_SUFFIXES = (".csv", ".txt", *EXCEL_SUFFIXES)
+
+
+class ScanImportForm(forms.Form):
+    """A scan export and, for other layouts, the header of each column (blank: the default)."""
+
+    file = forms.FileField(label=_("File (CSV, XLSX, XLS, ODS)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, default in DEFAULT_SCAN_MAPPING.items():
+            self.fields[f"col_{field}"] = forms.CharField(
+                label=SCAN_FIELD_LABELS[field], required=False, max_length=50,
+                widget=forms.TextInput(attrs={"placeholder": default}),
+            )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if "." in name and not name.endswith(SCAN_FILE_SUFFIXES):
+            raise forms.ValidationError(_("Upload a CSV or Excel file (.csv, .xlsx, .xls, .ods)."))
+        if upload.size > settings.KEFU_MAX_SCAN_IMPORT_BYTES:
+            raise forms.ValidationError(too_big_message(upload.size))
+        return upload
+
+    def mapping_fields(self):
+        return [self[f"col_{f}"] for f in DEFAULT_SCAN_MAPPING]
+
+    def mapping_given(self) -> bool:
+        """Whether any column name was filled in (the page then shows them open)."""
+        return self.is_bound and any((self.data.get(f"col_{f}") or "").strip() or self.errors.get(f"col_{f}")
+                                     for f in DEFAULT_SCAN_MAPPING)
+
+    def mapping(self) -> dict[str, str]:
+        return {f: self.cleaned_data[f"col_{f}"].strip() for f in DEFAULT_SCAN_MAPPING
+                if self.cleaned_data.get(f"col_{f}", "").strip()}

@@ -3,16 +3,20 @@ Parse the request, call a service or selector, render. Nothing else."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import safe_next
+from kefu.imports.models import ImportBatch
+from kefu.imports.views import rejects_csv
 from kefu.orgs.models import Role
-from kefu.parcels import forms, selectors, services
+from kefu.parcels import forms, selectors, services, uploads
 
 
 def _is_htmx(request) -> bool:
@@ -75,4 +79,69 @@ def warning_board(request):
     form = forms.BoardForm(request.GET or None, today=timezone.localtime(now, selectors.SHANGHAI).date())
     first, last = form.days()
     data = selectors.board(user, first=first, last=last, now=now)
-    return render(request, "parcels/board.html", {"form": form, "board": data})
+    return render(request, "parcels/board.html", {
+        "form": form, "board": data, "chart": _trend_chart(data.trend),
+        "can_import_scans": uploads.can_import_scans(user),
+    })
+
+
+def _trend_chart(trend: list[dict]) -> dict:
+    """The board's trend as the chart script reads it (json_script): one list per series,
+    the saved rate per day in percent (saved ÷ (saved + missed); None on a day with neither)."""
+    return {
+        "days": [r["day"].strftime("%m-%d") for r in trend],
+        "raised": [r["raised"] for r in trend],
+        "saved": [r["saved"] for r in trend],
+        "missed": [r["missed"] for r in trend],
+        "rate": [round(100 * r["saved"] / (r["saved"] + r["missed"]), 1) if r["saved"] + r["missed"] else None
+                 for r in trend],
+        "labels": {"raised": _("Raised"), "saved": _("Saved"), "missed": _("Missed"),
+                   "rate": _("Saved rate"), "count": _("Warnings"), "percent": _("Saved rate (%)")},
+    }
+
+
+# ---- scan file uploads -------------------------------------------------------
+
+
+def _require_scan_importer(user) -> None:
+    if not uploads.can_import_scans(user):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scan_imports(request):
+    """The point's scan import batches and the upload form; an upload starts a background import."""
+    user = request.user
+    _require_scan_importer(user)
+    form = forms.ScanImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = uploads.scan_upload_start(upload=form.cleaned_data["file"], actor=user, mapping=form.mapping())
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect("scan_import_detail", pk=batch.pk)
+    uploads.scan_imports_fail_stalled(point_id=user.point_id)
+    batches = uploads.scan_batches_visible_to(user).select_related("created_by")[:50]
+    return render(request, "parcels/scan_imports.html",
+                  {"form": form, "batches": batches, "max_mb": settings.KEFU_MAX_SCAN_IMPORT_BYTES // 1048576},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def scan_import_detail(request, pk: int):
+    """A scan batch: progress while it runs (HTMX polls the #status partial), then its figures."""
+    _require_scan_importer(request.user)
+    uploads.scan_imports_fail_stalled(point_id=request.user.point_id)
+    batch = uploads.scan_batch_access(request.user, pk)
+    running = batch.state == ImportBatch.State.RUNNING
+    context = {"batch": batch, "running": running, "rejects": [] if running else batch.rejects.all()[:500]}
+    template = "parcels/scan_import.html#status" if _is_htmx(request) else "parcels/scan_import.html"
+    return render(request, template, context)
+
+
+@login_required
+def scan_import_rejects_csv(request, pk: int):
+    _require_scan_importer(request.user)
+    return rejects_csv(uploads.scan_batch_access(request.user, pk))

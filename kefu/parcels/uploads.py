@@ -1,0 +1,252 @@
+"""The scan-file upload page: keep the upload, run the import in the background, show progress.
+
+`scan_upload_start` keeps the uploaded file in the data directory under an
+opaque name (`DATA_DIR/uploads/scans/<32 hex>`; never under a static or media
+URL), creates the ImportBatch in state running and, once that is committed,
+starts `scan_import_run`: in a thread of the web process in the embedded mode,
+as the Celery task `kefu.parcels.import_scans` when CELERY_BROKER_URL is set
+(the workers must see the same data directory). The run writes the importer's
+progress (rows, bytes read) to the batch; the page polls it.
+
+A run that raises fails its batch with the error. A run that dies with its
+process (a restart, the OOM killer) stops writing progress: a batch with no
+sign of life for STALLED_AFTER is failed the next time the point's upload pages
+are opened (`scan_imports_fail_stalled`). Uploading the file again is safe:
+scans already stored are not created twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import threading
+import uuid
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.move import file_move_safe
+from django.core.files.uploadedfile import UploadedFile
+from django.db import close_old_connections, connection, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kefu.imports import selectors as import_selectors
+from kefu.imports.models import ImportBatch
+from kefu.orgs.models import Role, User
+from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
+from kefu.parcels.selectors import BOARD_ROLES
+
+logger = logging.getLogger(__name__)
+
+# Who uploads scan exports and sees their batches: the board's roles but agents.
+SCAN_IMPORT_ROLES = BOARD_ROLES - {Role.AGENT}
+CELERY_TASK = "kefu.parcels.import_scans"
+# The importer reports progress once per chunk (seconds apart); this is many times that.
+STALLED_AFTER = dt.timedelta(minutes=30)
+# How often a run waiting for its turn (one import at a time per process) says it is alive.
+WAIT_HEARTBEAT_S = 30.0
+_TOKEN = re.compile(r"[0-9a-f]{32}").fullmatch
+_THREAD_LOCK = threading.Lock()  # embedded mode: SQLite takes one writer at a time anyway
+SCANS, RUNNING, FAILED = ImportBatch.Kind.SCANS, ImportBatch.State.RUNNING, ImportBatch.State.FAILED
+
+
+def can_import_scans(user: User) -> bool:
+    return (user.is_authenticated and user.is_active and user.point_id is not None
+            and user.role in SCAN_IMPORT_ROLES)
+
+
+def scan_batches_visible_to(user: User) -> QuerySet[ImportBatch]:
+    """The scan import batches of the user's point, for the roles that upload them; never another point's."""
+    if not can_import_scans(user):
+        return ImportBatch.objects.none()
+    return import_selectors.batches_visible_to(user).filter(kind=SCANS)
+
+
+def scan_batch_access(user: User, pk: int) -> ImportBatch:
+    """A scan batch of the user's point; 404 for anything else (another point's, a message import)."""
+    try:
+        return scan_batches_visible_to(user).get(pk=pk)
+    except ImportBatch.DoesNotExist:
+        raise Http404 from None
+
+
+def upload_dir() -> Path:
+    return Path(settings.DATA_DIR) / "uploads" / "scans"
+
+
+def too_big_message(size: int) -> str:
+    return _("The file is %(size)s MB; the limit is %(limit)s MB.") % {
+        "size": round(size / 1048576, 1), "limit": settings.KEFU_MAX_SCAN_IMPORT_BYTES // 1048576}
+
+
+def scan_upload_start(*, upload: UploadedFile, actor: User, mapping: dict[str, str] | None = None) -> ImportBatch:
+    """Keep `upload` (a scan export of the actor's point) and start its import in the
+    background. Returns the batch, in state running. Raises PermissionDenied for a role
+    that does not import scans, ValidationError for a file over the limit or an unknown
+    mapping field (nothing is kept then)."""
+    if not can_import_scans(actor):
+        raise PermissionDenied
+    if upload.size > settings.KEFU_MAX_SCAN_IMPORT_BYTES:
+        raise ValidationError(too_big_message(upload.size), code="too_big")
+    mapping = {k: v.strip() for k, v in (mapping or {}).items() if v and v.strip()}
+    unknown = set(mapping) - set(DEFAULT_SCAN_MAPPING)
+    if unknown:
+        raise ValidationError(_("Unknown fields in the column mapping: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    token = uuid.uuid4().hex
+    path = _keep(upload, token)
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                point_id=actor.point_id, kind=SCANS, file_name=(upload.name or "scans")[:255], size=upload.size,
+                mapping=mapping, created_by=actor, state=RUNNING, progress_at=timezone.now(),
+            )
+            transaction.on_commit(partial(_dispatch, batch.pk, token, translation.get_language()))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    logger.info("scan upload batch=%s point=%s size=%s", batch.pk, actor.point_id, upload.size)
+    return batch
+
+
+def _keep(upload: UploadedFile, token: str) -> Path:
+    """The upload at DATA_DIR/uploads/scans/<token>, readable by this user only. A large
+    upload already sits in a temporary file: it is moved, not copied, when it can be."""
+    folder = upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / token
+    temporary = getattr(upload, "temporary_file_path", None)
+    if temporary is not None:
+        file_move_safe(temporary(), str(path))
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    path.chmod(0o600)
+    return path
+
+
+def _dispatch(batch_id: int, token: str, language: str | None) -> None:
+    if settings.CELERY_BROKER_URL:
+        from config.celery import app
+
+        try:
+            app.send_task(CELERY_TASK, args=[batch_id, token, language])
+        except Exception as exc:  # the broker is down: say so rather than stay "running"
+            logger.exception("scan import not queued batch=%s", batch_id)
+            with translation.override(language):
+                _fail(batch_id, _("The import could not be queued: %(error)s") % {"error": _describe(exc)})
+        return
+    threading.Thread(target=_run_in_thread, args=(batch_id, token, language),
+                     name=f"kefu-scan-import-{batch_id}", daemon=True).start()
+
+
+def _run_in_thread(batch_id: int, token: str, language: str | None) -> None:
+    close_old_connections()
+    try:
+        # One import at a time in this process; a waiting one keeps showing signs of life.
+        while not _THREAD_LOCK.acquire(timeout=WAIT_HEARTBEAT_S):
+            ImportBatch.objects.filter(pk=batch_id, state=RUNNING).update(progress_at=timezone.now())
+        try:
+            scan_import_run(batch_id=batch_id, token=token, language=language)
+        finally:
+            _THREAD_LOCK.release()
+    except Exception:  # scan_import_run fails the batch itself; this is the last resort
+        logger.exception("scan import thread failed batch=%s", batch_id)
+    finally:
+        connection.close()
+
+
+def scan_import_run(*, batch_id: int, token: str, language: str | None = None) -> ImportBatch | None:
+    """Import the kept file `token` into the batch `batch_id` (the background half of an
+    upload). Idempotent: a batch no longer running, or whose file another run has
+    claimed, is left alone. Any error fails the batch with its message. The file is
+    deleted at the end, whatever happened."""
+    batch = ImportBatch.objects.filter(pk=batch_id, kind=SCANS).select_related("point", "created_by").first()
+    if batch is None or batch.state != RUNNING:
+        return batch
+    with translation.override(language or settings.LANGUAGE_CODE):
+        path = _claim(token)
+        if path is None:
+            _fail(batch_id, _("The uploaded file is gone: the import cannot run. Upload the file again."))
+            return None
+        try:
+            with path.open("rb") as fh:
+                return scans_import(fileobj=fh, file_name=batch.file_name, point=batch.point,
+                                    actor=batch.created_by, mapping=batch.mapping or None,
+                                    progress=_progress_writer(batch), batch=batch)
+        except Exception as exc:
+            logger.exception("scan import failed batch=%s", batch_id)
+            _fail(batch_id, _("The import stopped with an error: %(error)s") % {"error": _describe(exc)})
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def _claim(token: str) -> Path | None:
+    """Take the kept file for one run: renaming is atomic, so a second run finds nothing."""
+    if not _TOKEN(token or ""):
+        return None
+    source = upload_dir() / token
+    claimed = source.with_name(f"{token}.running")
+    try:
+        os.rename(source, claimed)
+    except FileNotFoundError:
+        return None
+    return claimed
+
+
+def _progress_writer(batch: ImportBatch):
+    """The importer's progress callback: (rows read so far, bytes read so far) onto the batch.
+    The importer holds the same instance and saves it whole at the end, so the instance
+    carries the figures too."""
+
+    def progress(rows: int, bytes_read: int) -> None:
+        batch.bytes_read = min(max(batch.bytes_read, bytes_read), batch.size or bytes_read)
+        batch.total_rows = max(batch.total_rows, rows)
+        batch.progress_at = timezone.now()
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            bytes_read=batch.bytes_read, total_rows=batch.total_rows, progress_at=batch.progress_at)
+
+    return progress
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:1000]
+
+
+def _fail(batch_id: int, error: str) -> None:
+    """Fail a running batch with `error`, on a working connection even if the error broke the last one."""
+    def write():
+        return ImportBatch.objects.filter(pk=batch_id, state=RUNNING).update(
+            state=FAILED, error=error, finished_at=timezone.now())
+
+    try:
+        write()
+    except Exception:
+        logger.warning("retrying to fail batch=%s on a new connection", batch_id)
+        connection.close()
+        write()
+
+
+def scan_imports_fail_stalled(*, point_id: int, now: dt.datetime | None = None) -> int:
+    """Fail the point's running scan imports that have shown no sign of life for
+    STALLED_AFTER (their process died). Returns how many. Looks before it writes (the
+    pages call it on every view, and on SQLite a write waits for a running import's
+    chunk); the write is a conditional UPDATE, safe from any number of views at once."""
+    now = now or timezone.now()
+    stalled = ImportBatch.objects.filter(point_id=point_id, kind=SCANS, state=RUNNING,
+                                         progress_at__lt=now - STALLED_AFTER)
+    if not stalled.exists():
+        return 0
+    minutes = int(STALLED_AFTER.total_seconds() // 60)
+    return stalled.update(state=FAILED, finished_at=now, error=_(
+        "The import stopped: no progress for %(minutes)s minutes (the server was probably restarted). "
+        "Upload the file again; scans already stored are not created twice.") % {"minutes": minutes})

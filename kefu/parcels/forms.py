@@ -64,7 +64,8 @@ SCAN_FILE_SUFFIXES = (".csv", ".txt", *EXCEL_SUFFIXES)
 class ScanImportForm(forms.Form):
     """A scan export and, for other layouts, the header of each column (blank: the default)."""
 
-    file = forms.FileField(label=_("File (CSV, XLSX, XLS, ODS)"))
+    file = forms.FileField(label=_("File (CSV, XLSX, XLS, ODS)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ",".join(SCAN_FILE_SUFFIXES)}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

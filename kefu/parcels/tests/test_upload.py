@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,6 +26,7 @@ from kefu.orgs.tests.factories import PointFactory, UserFactory
 from kefu.parcels import uploads
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER, scan, scan_csv
+from kefu.parcels.tests.test_views import world  # noqa: F401 (the board's fixture)
 
 pytestmark = pytest.mark.django_db
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -401,6 +403,34 @@ def test_the_board_links_to_the_upload_page_for_supervisors_not_agents(client, p
     client.force_login(UserFactory(point=point, role=Role.AGENT))
     board = client.get(reverse("warning_board"))
     assert board.status_code == 200 and reverse("scan_imports") not in board.content.decode()
+
+
+def test_the_board_hands_the_trend_to_the_chart_and_keeps_the_table(client, world):  # noqa: F811
+    client.force_login(UserFactory(point=world["p1"], role=Role.SUPERVISOR))
+
+    response = client.get(reverse("warning_board"), {"first": "2026-11-21", "last": "2026-11-21"}, **ENGLISH)
+
+    html = response.content.decode()
+    chart = json.loads(re.search(r'<script id="trend-data" type="application/json">(.*?)</script>', html).group(1))
+    assert chart["days"] == [f"11-{d:02d}" for d in range(8, 22)]
+    assert (chart["raised"][-2:], chart["saved"][-2:], chart["missed"][-2:]) == ([0, 3], [0, 1], [1, 1])
+    assert chart["rate"] == [None] * 12 + [0.0, 50.0]  # saved ÷ (saved + missed) per day, in %
+    assert sum(chart["raised"][:-1]) == sum(chart["saved"][:-1]) == 0
+    assert chart["labels"] == {"raised": "Raised", "saved": "Saved", "missed": "Missed", "rate": "Saved rate",
+                               "count": "Warnings", "percent": "Saved rate (%)"}
+    assert '<div id="trend-chart"' in html and '<table id="trend">' in html
+    assert "/static/vendor/echarts/echarts.min.js" in html and "/static/kefu/board-chart.js" in html
+    assert "<script>" not in html  # no inline script: the chart is set up by our static file
+
+
+def test_the_vendored_echarts_is_served_from_our_static_files(client):
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("vendor/echarts/echarts.min.js")
+    assert path is not None and os.path.getsize(path) > 500_000
+    for name in ("LICENSE", "NOTICE"):
+        assert finders.find(f"vendor/echarts/{name}") is not None
+    assert "Apache License" in open(finders.find("vendor/echarts/LICENSE"), encoding="utf-8").read()
 
 
 def test_the_upload_list_query_count_does_not_grow_with_batches(client, point, supervisor,

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import UploadedFile
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
@@ -152,7 +152,10 @@ def _run_in_thread(batch_id: int, token: str, language: str | None) -> None:
     try:
         # One import at a time in this process; a waiting one keeps showing signs of life.
         while not _THREAD_LOCK.acquire(timeout=WAIT_HEARTBEAT_S):
-            ImportBatch.objects.filter(pk=batch_id, state=RUNNING).update(progress_at=timezone.now())
+            try:
+                ImportBatch.objects.filter(pk=batch_id, state=RUNNING).update(progress_at=timezone.now())
+            except DatabaseError:  # busy with the running import's chunk: say it next time
+                logger.warning("scan import heartbeat not written batch=%s", batch_id)
         try:
             scan_import_run(batch_id=batch_id, token=token, language=language)
         finally:

@@ -1,5 +1,6 @@
-"""Writing notifications. Callers only ever call `notify`: it writes the in-app
-notice and, in the same transaction, one outbox row per matching channel
+"""Writing notifications. Callers only ever call `notify` (or `notify_each`, its
+bulk form for notices whose parameters differ by recipient): it writes the
+in-app notice and, in the same transaction, one outbox row per matching channel
 (webhook robots, email). `outbox_send` delivers the outbox later, outside any
 transaction, with leases and exponential backoff.
 """
@@ -7,6 +8,7 @@ transaction, with leases and exponential backoff.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 import uuid
@@ -44,13 +46,30 @@ def notify(*, users: Iterable, verb: str, params: dict | None = None, link: str 
             continue
         seen.add(user.pk)
         rows.append(Notification(user=user, verb=verb, params=params or {}, link=link))
+    return _write(rows, verb=verb, one_call=True)
+
+
+def notify_each(*, items: Iterable[tuple], verb: str, link: str = "") -> int:
+    """The bulk form of `notify` for notices whose parameters differ by recipient:
+    `items` are (user, params) pairs, and the result is what one
+    `notify(users=[user], verb=verb, params=params, link=link)` per pair would
+    write — one notice each, its copies for the user's channels, and one post per
+    pair for the group robot of the user's point — in three queries however many
+    pairs (inbox rows, channels, outbox rows). Pairs without a user are skipped.
+    Returns how many notices were written."""
+    rows = [Notification(user=user, verb=verb, params=params or {}, link=link)
+            for user, params in items if user is not None]
+    return _write(rows, verb=verb, one_call=False)
+
+
+def _write(rows: list[Notification], *, verb: str, one_call: bool) -> int:
     if not rows:
         return 0
     # No savepoint of our own: inside the caller's transaction this costs no query.
     with transaction.atomic(savepoint=False):
         Notification.objects.bulk_create(rows)
         try:
-            messages = _outbox_rows(rows, verb=verb)
+            messages = _outbox_rows(rows, verb=verb, one_call=one_call)
         except DatabaseError:
             raise  # the transaction is broken; hiding that would lose more than a copy
         except Exception:
@@ -65,8 +84,10 @@ def notify(*, users: Iterable, verb: str, params: dict | None = None, link: str 
     return len(rows)
 
 
-def _outbox_rows(rows: list[Notification], *, verb: str) -> list[OutboxMessage]:
-    """One unsaved outbox row per (notice, enabled channel taking this verb); one query."""
+def _outbox_rows(rows: list[Notification], *, verb: str, one_call: bool = True) -> list[OutboxMessage]:
+    """One unsaved outbox row per (notice, enabled channel taking this verb); one query.
+    `one_call`: the rows are one `notify` call (the same params; one group post per
+    point); else each row stands for a call of its own."""
     point_of = {n.user_id: n.user.point_id for n in rows}
     point_ids = {p for p in point_of.values() if p is not None}
     found = Channel.objects.filter(
@@ -75,7 +96,14 @@ def _outbox_rows(rows: list[Notification], *, verb: str) -> list[OutboxMessage]:
     chosen = [c for c in found if c.accepts(verb)]
     if not chosen:
         return []
-    subject, text = _render(rows[0])  # the same verb and params for every recipient
+    rendered: dict[str, tuple[str, str]] = {}
+
+    def render(n: Notification) -> tuple[str, str]:
+        key = "" if one_call else json.dumps(n.params, sort_keys=True, default=str)
+        if key not in rendered:
+            rendered[key] = _render(n)
+        return rendered[key]
+
     now = timezone.now()
     messages = []
     for channel in chosen:
@@ -83,14 +111,15 @@ def _outbox_rows(rows: list[Notification], *, verb: str) -> list[OutboxMessage]:
             targets = [n for n in rows if n.user_id == channel.user_id]
         else:
             # A group robot gets one post per call, however many of its point are addressed.
-            targets = [n for n in rows if point_of[n.user_id] == channel.point_id][:1]
-        messages += [
-            OutboxMessage(
+            targets = [n for n in rows if point_of[n.user_id] == channel.point_id]
+            if one_call:
+                targets = targets[:1]
+        for n in targets:
+            subject, text = render(n)
+            messages.append(OutboxMessage(
                 channel=channel, notification=n, next_attempt_at=now,
                 payload=delivery.build_payload(channel.kind, subject=subject, text=text),
-            )
-            for n in targets
-        ]
+            ))
     return messages
 
 

@@ -95,9 +95,11 @@ class Waybill(models.Model):
         ]
         indexes = [
             # Only waybills that may still be warned / missed stay in these indexes.
+            # A missed waybill leaves it too; deadline in the key lets the sweep skip, inside
+            # the index, waybills whose window has passed without a warning.
             models.Index(
-                fields=["warn_at"], name="waybill_to_warn",
-                condition=Q(warned_at__isnull=True, deadline__isnull=False)
+                fields=["warn_at", "deadline"], name="waybill_to_warn",
+                condition=Q(warned_at__isnull=True, missed_at__isnull=True, deadline__isnull=False)
                 & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at"))),
             ),
             models.Index(

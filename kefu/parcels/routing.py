@@ -5,17 +5,22 @@ first courier of the waybill's area, and to that courier's supervisor. Seed
 000's special cases escalate: a problem-parcel scan (问题件) and a second
 warning for the same courier within the hour go to the operations head; a KA
 customer's parcel goes to the sales head.
+
+Set-based: a batch of claimed waybills costs a fixed number of queries, however
+many warnings it raises (COPY or multi-row INSERTs of the warnings, one `notify_each`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import NamedTuple
 
-
+from django.db import connection
+from django.db.models import Count
 
 from kefu.notifications.models import Notification
-from kefu.notifications.services import notify
+from kefu.notifications.services import notify_each
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Customer, Department, Role, User
 from kefu.parcels.models import ParcelWarning
@@ -23,22 +28,41 @@ from kefu.parcels.models import ParcelWarning
 ESCALATE_PROBLEM = "problem_scan"
 ESCALATE_KA = "key_account"
 ESCALATE_REPEAT = "repeat_within_hour"
+INSERT_ROWS = 500  # rows per INSERT on SQLite (10 parameters each; it allows 32,766)
+
+_INSERT_COLS = ("point_id", "waybill_id", "courier_id", "area_id", "deadline", "raised_at", "state", "reason",
+                "escalation", "escalated_to_id")
+
+
+class NewWarning(NamedTuple):
+    waybill_id: int
+    waybill_no: str
+    point_id: int
+    courier_id: int | None
+    area_id: int | None
+    deadline: dt.datetime
+    escalation: str
+    escalated_to_id: int | None
 
 
 def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
     """Create the warnings of freshly claimed waybills and notify. `claimed` rows
-    are (waybill id, point id, courier id, area id, customer id, deadline, problem_at).
-    Returns how many escalated."""
-    area_courier = _area_couriers({r[3] for r in claimed if r[2] is None and r[3]})
-    ka = set(Customer.objects.filter(pk__in={r[4] for r in claimed if r[4]}, tier=Customer.Tier.KA)
-             .values_list("pk", flat=True))
-    recent = _recent_counts({r[1] for r in claimed}, at)
-    heads = _heads({r[1] for r in claimed})
+    are (waybill id, point id, courier id, area id, customer id, deadline,
+    problem_at, waybill number). Returns how many escalated."""
+    if not claimed:
+        return 0
+    rows = sorted(((r[0], r[1], r[2], r[3], r[4], _aware(r[5]), _aware(r[6]), r[7]) for r in claimed),
+                  key=lambda r: (r[5], r[0]))  # within a batch the earliest deadline is the first warning
+    points = {r[1] for r in rows}
+    area_courier = _area_couriers({r[3] for r in rows if r[2] is None and r[3]})
+    customers = {r[4] for r in rows if r[4]}
+    ka = set(Customer.objects.filter(pk__in=customers, tier=Customer.Tier.KA).values_list("pk", flat=True)
+             ) if customers else set()
+    recent = _recent_counts(points, at)
+    heads = _heads(points)
     warnings = []
-    for wid, point_id, courier_id, area_id, customer_id, deadline, problem_at in claimed:
+    for wid, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no in rows:
         courier_id = courier_id or area_courier.get(area_id)
-        deadline = _aware(deadline)
-        problem_at = _aware(problem_at)
         reason = ""
         if problem_at is not None and problem_at <= at:
             reason = ESCALATE_PROBLEM
@@ -49,12 +73,9 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
         if courier_id:
             recent[courier_id] += 1
         head = heads.get((point_id, Department.Kind.SALES if reason == ESCALATE_KA else Department.Kind.OPERATIONS))
-        warnings.append(ParcelWarning(
-            point_id=point_id, waybill_id=wid, courier_id=courier_id, area_id=area_id,
-            deadline=deadline, raised_at=at, escalation=reason,
-            escalated_to_id=head if reason else None,
-        ))
-    ParcelWarning.objects.bulk_create(warnings, batch_size=2000)
+        warnings.append(NewWarning(wid, waybill_no, point_id, courier_id, area_id, deadline, reason,
+                                   head if reason else None))
+    _insert(warnings, at=at)
     _notify(warnings)
     return sum(1 for w in warnings if w.escalation)
 
@@ -67,8 +88,37 @@ def _aware(value):
     return value.replace(tzinfo=dt.UTC)
 
 
+def _insert(warnings: list[NewWarning], *, at: dt.datetime) -> None:
+    """COPY on PostgreSQL, multi-row INSERTs on SQLite: no model instance per
+    warning, no RETURNING."""
+    state = ParcelWarning.State.OPEN.value
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY parcels_parcelwarning ({', '.join(_INSERT_COLS)}) FROM STDIN") as copy:
+                for w in warnings:
+                    copy.write_row((w.point_id, w.waybill_id, w.courier_id, w.area_id, w.deadline, at, state, "",
+                                    w.escalation, w.escalated_to_id))
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        raised_at = adapt(at)
+        one = "(" + ", ".join(["%s"] * len(_INSERT_COLS)) + ")"
+        for start in range(0, len(warnings), INSERT_ROWS):
+            chunk = warnings[start:start + INSERT_ROWS]
+            params = []
+            for w in chunk:
+                params += [w.point_id, w.waybill_id, w.courier_id, w.area_id, adapt(w.deadline), raised_at,
+                           state, "", w.escalation, w.escalated_to_id]
+            cursor.execute(
+                f"INSERT INTO parcels_parcelwarning ({', '.join(_INSERT_COLS)}) VALUES "
+                + ", ".join([one] * len(chunk)),
+                params,
+            )
+
+
 def _area_couriers(area_ids: set[int]) -> dict[int, int]:
     result: dict[int, int] = {}
+    if not area_ids:
+        return result
     rows = Area.couriers.through.objects.filter(area_id__in=area_ids).order_by("area_id", "user_id")
     for area_id, user_id in rows.values_list("area_id", "user_id"):
         result.setdefault(area_id, user_id)
@@ -76,13 +126,14 @@ def _area_couriers(area_ids: set[int]) -> dict[int, int]:
 
 
 def _recent_counts(point_ids: set[int], at: dt.datetime) -> dict[int, int]:
+    """Warnings per courier raised in the hour up to `at` (this sweep's earlier batches included)."""
     counts: dict[int, int] = defaultdict(int)
-    rows = ParcelWarning.objects.filter(
+    rows = (ParcelWarning.objects.filter(
         point_id__in=point_ids, raised_at__gt=at - dt.timedelta(hours=1), raised_at__lte=at,
         courier__isnull=False,
-    ).values_list("courier_id", flat=True)
-    for courier_id in rows:
-        counts[courier_id] += 1
+    ).values("courier_id").annotate(n=Count("pk")).values_list("courier_id", "n"))
+    for courier_id, n in rows:
+        counts[courier_id] = n
     return counts
 
 
@@ -103,28 +154,42 @@ def _heads(point_ids: set[int]) -> dict[tuple[int, str], int]:
     return heads
 
 
-def _notify(warnings: list[ParcelWarning]) -> None:
+def _leads(couriers: list[User]) -> dict[int, User | None]:
+    """`supervisor_of` for each courier, asked once per (reports_to, point): its
+    answer depends on nothing else, and 40 couriers usually share one or two."""
+    asked: dict[tuple[int | None, int | None], User | None] = {}
+    result = {}
+    for courier in couriers:
+        key = (courier.reports_to_id, courier.point_id)
+        if key not in asked:
+            asked[key] = org_selectors.supervisor_of(courier)
+        result[courier.pk] = asked[key]
+    return result
+
+
+def _notify(warnings: list[NewWarning]) -> None:
+    """One notice per recipient for the batch: the courier, their supervisor and
+    the escalation's head, each counting their distinct parcels."""
     ids = {w.courier_id for w in warnings if w.courier_id} | {w.escalated_to_id for w in warnings if w.escalated_to_id}
     people = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("reports_to")}
-    by_user: dict[int, list[ParcelWarning]] = defaultdict(list)
+    leads = _leads([people[i] for i in sorted({w.courier_id for w in warnings if w.courier_id in people})])
+    by_user: dict[int, dict[int, NewWarning]] = defaultdict(dict)  # user → waybill → warning
     for w in warnings:
         courier = people.get(w.courier_id)
         if courier is not None:
-            by_user[courier.pk].append(w)
-            lead = org_selectors.supervisor_of(courier)
+            by_user[courier.pk][w.waybill_id] = w
+            lead = leads.get(courier.pk)
             if lead is not None:
                 people.setdefault(lead.pk, lead)
-                by_user[lead.pk].append(w)
+                by_user[lead.pk][w.waybill_id] = w
         if w.escalated_to_id:
-            by_user[w.escalated_to_id].append(w)
-    for user_id, items in by_user.items():
+            by_user[w.escalated_to_id][w.waybill_id] = w
+    items = []
+    for user_id, theirs in by_user.items():
         user = people.get(user_id)
         if user is None:
             continue
-        first = items[0]
-        notify(users=[user], verb=Notification.Verb.PARCEL_WARNING, link="/warnings/",
-               params={"ref": str(len(items)), "subject": first.waybill.waybill_no if len(items) == 1 else "",
-                       "count": len(items)})
-
-
-
+        first = next(iter(theirs.values()))
+        n = len(theirs)
+        items.append((user, {"ref": str(n), "subject": first.waybill_no if n == 1 else "", "count": n}))
+    notify_each(items=items, verb=Notification.Verb.PARCEL_WARNING, link="/warnings/")

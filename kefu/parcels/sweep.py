@@ -1,7 +1,9 @@
 """The warning sweep (预警): evaluate the point as of a time `at`.
 
 - A waybill with an arrival scan and no sign-off or return at or before `at`
-  gets a warning when `deadline − lead ≤ at < deadline`, once.
+  gets a warning when `deadline − lead ≤ at < deadline`, once — unless it is
+  already marked missed (a sweep whose `at` lags another's never warns a
+  parcel the other has already found late).
 - A waybill with no sign-off or return at or before its deadline is missed
   (超时), marked once by the first sweep at or after the deadline — so a first
   sweep over a replayed history counts every earlier miss, and a late
@@ -11,7 +13,9 @@
 
 Each mark is claimed by a conditional UPDATE … RETURNING on rows whose marker
 is still empty; the database decides who wins, so two sweeps at once never
-raise a warning twice and never lose one.
+raise a warning twice and never lose one. The candidates come from the partial
+indexes `waybill_to_miss` (deadline) and `waybill_to_warn` (warn_at, deadline),
+in index order, `BATCH` at a time, one transaction per batch.
 """
 
 from __future__ import annotations
@@ -29,31 +33,42 @@ from kefu.parcels.models import ParcelWarning
 logger = logging.getLogger(__name__)
 BATCH = 5000
 
-_SETTLED_AFTER = "(settled_at IS NULL OR settled_at > {t})"
-
-WARN_SQL = f"""
+# The WHERE of each sub-select repeats its partial index's condition term by term
+# (SQLite uses a partial index only then), and orders by the index key, which
+# keeps PostgreSQL on the index whatever its row estimates say.
+WARN_SQL = """
 UPDATE parcels_waybill SET warned_at = %s
 WHERE id IN (
     SELECT id FROM parcels_waybill
-    WHERE warned_at IS NULL AND deadline IS NOT NULL
-      AND {_SETTLED_AFTER.format(t="warn_at")}
+    WHERE deadline IS NOT NULL AND missed_at IS NULL AND warned_at IS NULL
+      AND (settled_at IS NULL OR settled_at > warn_at)
       AND warn_at <= %s AND deadline > %s AND arrived_at <= %s
       AND (settled_at IS NULL OR settled_at > %s)
-    {{limit}}
-) AND warned_at IS NULL
-RETURNING id, point_id, courier_id, area_id, customer_id, deadline, problem_at
+    ORDER BY warn_at {limit}
+) AND warned_at IS NULL AND missed_at IS NULL
+RETURNING id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no
 """
 
-MISS_SQL = f"""
+MISS_SQL = """
 UPDATE parcels_waybill SET missed_at = %s
 WHERE id IN (
     SELECT id FROM parcels_waybill
     WHERE missed_at IS NULL AND deadline IS NOT NULL
-      AND {_SETTLED_AFTER.format(t="deadline")}
-      AND deadline <= %s AND arrived_at IS NOT NULL
-    {{limit}}
+      AND (settled_at IS NULL OR settled_at > deadline)
+      AND deadline <= %s AND arrived_at <= %s
+    ORDER BY deadline {limit}
 ) AND missed_at IS NULL
-RETURNING id
+RETURNING id, warned_at
+"""
+
+# Warnings whose parcel was signed off at or before `at` and before its deadline.
+SAVE_SQL = """
+UPDATE parcels_parcelwarning SET state = %s, closed_at = %s
+WHERE state IN (%s, %s) AND EXISTS (
+    SELECT 1 FROM parcels_waybill b
+    WHERE b.id = parcels_parcelwarning.waybill_id
+      AND b.signed_at <= %s AND b.signed_at < parcels_parcelwarning.deadline
+)
 """
 
 
@@ -96,14 +111,16 @@ def sweep(*, at: dt.datetime | None = None, time_budget_s: float = 50.0) -> dict
 def _claim_missed(at: dt.datetime) -> int:
     p = _param(at)
     with connection.cursor() as cursor:
-        cursor.execute(MISS_SQL.format(limit=_limit()), [p, p])
-        ids = [r[0] for r in cursor.fetchall()]
-    if ids:
-        # Their open warnings end as missed.
-        ParcelWarning.objects.filter(waybill_id__in=ids).exclude(
-            state__in=[ParcelWarning.State.SAVED, ParcelWarning.State.MISSED]
+        cursor.execute(MISS_SQL.format(limit=_limit()), [p, p, p])
+        claimed = cursor.fetchall()
+    # Only a waybill that was warned has a warning to close; a first sweep over a
+    # replayed history mostly finds none.
+    warned = [wid for wid, warned_at in claimed if warned_at is not None]
+    if warned:
+        ParcelWarning.objects.filter(
+            waybill_id__in=warned, state__in=[ParcelWarning.State.OPEN, ParcelWarning.State.ACKNOWLEDGED]
         ).update(state=ParcelWarning.State.MISSED, closed_at=at)
-    return len(ids)
+    return len(claimed)
 
 
 @transaction.atomic
@@ -120,12 +137,8 @@ def _claim_warnings(at: dt.datetime) -> tuple[int, int]:
 
 @transaction.atomic
 def _mark_saved(at: dt.datetime) -> int:
-    """Warnings whose waybill was signed off at or before `at` and before its deadline."""
-    from django.db.models import F
-
-    return (
-        ParcelWarning.objects.filter(
-            state__in=[ParcelWarning.State.OPEN, ParcelWarning.State.ACKNOWLEDGED],
-            waybill__signed_at__lte=at, waybill__signed_at__lt=F("deadline"),
-        ).update(state=ParcelWarning.State.SAVED, closed_at=at)
-    )
+    State = ParcelWarning.State
+    live = [State.OPEN.value, State.ACKNOWLEDGED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(SAVE_SQL, [State.SAVED.value, _param(at), *live, _param(at)])
+        return cursor.rowcount

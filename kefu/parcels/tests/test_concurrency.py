@@ -66,6 +66,48 @@ def test_two_sweeps_in_threads_claim_each_waybill_once():
     assert Waybill.objects.filter(warned_at__isnull=False).count() == N
 
 
+def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_missed_waybill():
+    """Worker B sweeps at 09:00:30, past the deadline of parcels due at 09:00, while
+    worker A keeps sweeping at 08:59:30 (a backed-up queue of older tasks) until B
+    is done, and once more after: each waybill ends either warned and then missed
+    with its warning, or missed without one — never missed with its warning left open."""
+    _require_postgres()
+    _load(N)
+    errors = []
+    early, late = AT.replace(hour=8, minute=59, second=30), AT.replace(hour=9, minute=0, second=30)
+    b_done = threading.Event()
+
+    def worker_a():
+        try:
+            while not b_done.is_set():
+                sweep(at=early)
+            sweep(at=early)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def worker_b():
+        try:
+            sweep(at=late)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            b_done.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker_a), threading.Thread(target=worker_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    sweep(at=late)  # B again: what A held locked a moment ago
+    assert errors == []
+    assert Waybill.objects.filter(missed_at__isnull=False).count() == N + 500
+    assert ParcelWarning.objects.exclude(state=ParcelWarning.State.MISSED).count() == 0
+    assert ParcelWarning.objects.count() == Waybill.objects.filter(warned_at__isnull=False).count()
+
+
 def _redis_up() -> bool:
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()

@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from collections import Counter
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,13 @@ from django.core.management import call_command
 
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Customer, Department, Role
-from kefu.orgs.tests.factories import AreaFactory, CustomerFactory, DepartmentFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import (
+    AreaFactory,
+    CustomerFactory,
+    DepartmentFactory,
+    PointFactory,
+    UserFactory,
+)
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill
 from kefu.parcels.sweep import sweep
@@ -168,3 +175,78 @@ def test_sweep_command_prints_json_for_a_local_time(point):
     call_command("sweep", "--at", "2026-11-21 08:30", stdout=out)
     data = json.loads(out.getvalue())
     assert (data["raised"], data["missed"], data["at"]) == (1, 0, "2026-11-21T08:30:00+08:00")
+
+
+def test_a_sweep_whose_clock_lags_never_warns_a_waybill_already_missed(point):
+    # Two workers: one sweeps at 09:00 and marks the parcel missed; the other,
+    # started a moment earlier (or a queued task with an older time), sweeps at 08:59.
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    assert sweep(at=at("2026-11-21 09:00"))["missed"] == 1
+    assert sweep(at=at("2026-11-21 08:59"))["raised"] == 0
+    assert ParcelWarning.objects.count() == 0
+    assert Waybill.objects.get().warned_at is None
+
+
+def test_a_parcel_arriving_after_its_promised_deadline_is_missed_once_it_has_arrived(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 20:00", promised="2026-11-20 18:00")])
+    assert sweep(at=at("2026-11-20 19:00"))["missed"] == 0  # no scan of it yet at 19:00
+    assert sweep(at=at("2026-11-20 20:00"))["missed"] == 1
+    assert Waybill.objects.get().missed_at == at("2026-11-20 20:00")
+
+
+def test_couriers_under_the_operations_head_reach_the_cs_supervisor(point):
+    # As in `kefu demo`: couriers report to the operations head, who is no lead, so the
+    # point's CS supervisor gets their warnings.
+    supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
+    ops = DepartmentFactory(point=point, kind=Department.Kind.OPERATIONS)
+    ops_head = UserFactory(point=point, role=Role.DEPT_HEAD, department=ops)
+    couriers = [UserFactory(point=point, role=Role.COURIER, employee_no=f"100{i}", reports_to=ops_head)
+                for i in range(3)]
+    load([row for i, c in enumerate(couriers) for row in (
+        scan(f"YT000000000{i}", "到件", "2026-11-20 09:00"),
+        scan(f"YT000000000{i}", "派件", "2026-11-21 07:00", emp=c.employee_no))])
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 3
+    got = {n.user_id: n.params["count"] for n in Notification.objects.filter(verb="parcel_warning")}
+    assert got == {supervisor.pk: 3, **{c.pk: 1 for c in couriers}}
+
+
+def test_a_supervisor_standing_in_for_the_head_is_told_of_each_parcel_once(point):
+    # No sales head: the CS supervisor gets the KA escalation and is also the courier's lead.
+    supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
+    courier = UserFactory(point=point, role=Role.COURIER, employee_no="1001", reports_to=supervisor)
+    CustomerFactory(point=point, code="KA01", tier=Customer.Tier.KA)
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00", customer="KA01"),
+          scan("YT0000000001", "派件", "2026-11-21 07:00", emp="1001")])
+    assert sweep(at=at("2026-11-21 08:30"))["escalated"] == 1
+    assert ParcelWarning.objects.get().escalated_to == supervisor
+    notice = Notification.objects.get(user=supervisor)
+    assert notice.params == {"ref": "1", "subject": "YT0000000001", "count": 1}
+    assert Notification.objects.get(user=courier).params["count"] == 1
+
+
+def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point, django_assert_max_num_queries):
+    supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
+    couriers = [UserFactory(point=point, role=Role.COURIER, employee_no=f"10{i:02d}", reports_to=supervisor)
+                for i in range(10)]
+    area = AreaFactory(point=point, code="A1")
+    area.couriers.add(couriers[0])
+    CustomerFactory(point=point, code="KA01", tier=Customer.Tier.KA)
+    rows = []
+    for i in range(300):
+        no = f"YT{i:010d}"
+        rows.append(scan(no, "到件", "2026-11-20 09:00", area="A1", customer="KA01" if i % 7 == 0 else ""))
+        if i % 5:
+            rows.append(scan(no, "派件", "2026-11-21 07:00", emp=couriers[1 + i % 9].employee_no, area="A1"))
+        if i % 11 == 0:
+            rows.append(scan(no, "问题件", "2026-11-21 07:30"))
+    load(rows)
+    # Miss, warn (claim, customers, area couriers, recent, 2 × heads, insert, people,
+    # the lead's fallback, 3 × notify) and save, with savepoints: the same for 300 as for 3.
+    with django_assert_max_num_queries(25):
+        result = sweep(at=at("2026-11-21 08:30"))
+    assert result["raised"] == 300
+    # One notice each: ten couriers (the first also has the area's parcels not out for
+    # delivery) and the supervisor, who also stands in for the missing heads.
+    counts = {n.user_id: n.params["count"] for n in Notification.objects.filter(verb="parcel_warning")}
+    out_for_delivery = Counter(couriers[1 + i % 9].pk for i in range(300) if i % 5)
+    assert counts == {supervisor.pk: 300, couriers[0].pk: 60, **out_for_delivery}

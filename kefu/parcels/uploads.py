@@ -52,8 +52,40 @@ STALLED_AFTER = dt.timedelta(minutes=30)
 # How often a run waiting for its turn (one import at a time per process) says it is alive.
 WAIT_HEARTBEAT_S = 30.0
 _TOKEN = re.compile(r"[0-9a-f]{32}").fullmatch
-_THREAD_LOCK = threading.Lock()  # embedded mode: SQLite takes one writer at a time anyway
 SCANS, RUNNING, FAILED = ImportBatch.Kind.SCANS, ImportBatch.State.RUNNING, ImportBatch.State.FAILED
+
+
+class Turns:
+    """The embedded mode's queue: one import at a time per process (SQLite takes one
+    writer at a time anyway), in the order of the uploads. A ticket is taken when the
+    upload is committed; its thread waits until that ticket is served. A ticket may
+    be given back at any time (a thread that could not start): it is skipped."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._next = 0
+        self._serving = 0
+        self._finished: set[int] = set()
+
+    def take(self) -> int:
+        with self._cond:
+            ticket, self._next = self._next, self._next + 1
+            return ticket
+
+    def wait(self, ticket: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._serving == ticket, timeout)
+
+    def done(self, ticket: int) -> None:
+        with self._cond:
+            self._finished.add(ticket)
+            while self._serving in self._finished:
+                self._finished.remove(self._serving)
+                self._serving += 1
+            self._cond.notify_all()
+
+
+TURNS = Turns()
 
 
 def can_import_scans(user: User) -> bool:
@@ -143,26 +175,29 @@ def _dispatch(batch_id: int, token: str, language: str | None) -> None:
             with translation.override(language):
                 _fail(batch_id, _("The import could not be queued: %(error)s") % {"error": _describe(exc)})
         return
-    threading.Thread(target=_run_in_thread, args=(batch_id, token, language),
-                     name=f"kefu-scan-import-{batch_id}", daemon=True).start()
+    ticket = TURNS.take()
+    try:
+        threading.Thread(target=_run_in_thread, args=(batch_id, token, language, ticket),
+                         name=f"kefu-scan-import-{batch_id}", daemon=True).start()
+    except BaseException:
+        TURNS.done(ticket)
+        raise
 
 
-def _run_in_thread(batch_id: int, token: str, language: str | None) -> None:
+def _run_in_thread(batch_id: int, token: str, language: str | None, ticket: int) -> None:
     close_old_connections()
     try:
-        # One import at a time in this process; a waiting one keeps showing signs of life.
-        while not _THREAD_LOCK.acquire(timeout=WAIT_HEARTBEAT_S):
+        # A waiting import keeps showing signs of life.
+        while not TURNS.wait(ticket, WAIT_HEARTBEAT_S):
             try:
                 ImportBatch.objects.filter(pk=batch_id, state=RUNNING).update(progress_at=timezone.now())
             except DatabaseError:  # busy with the running import's chunk: say it next time
                 logger.warning("scan import heartbeat not written batch=%s", batch_id)
-        try:
-            scan_import_run(batch_id=batch_id, token=token, language=language)
-        finally:
-            _THREAD_LOCK.release()
+        scan_import_run(batch_id=batch_id, token=token, language=language)
     except Exception:  # scan_import_run fails the batch itself; this is the last resort
         logger.exception("scan import thread failed batch=%s", batch_id)
     finally:
+        TURNS.done(ticket)
         connection.close()
 
 

@@ -114,21 +114,36 @@ def test_the_import_runs_in_a_background_thread_and_the_page_follows_its_progres
     assert 'hx-trigger' not in done and f'<b id="batch-rows">{2 * n}</b>' in done
 
 
-def test_two_uploads_at_once_run_one_after_the_other_and_both_finish(client, supervisor):
+def test_uploads_waiting_at_once_run_one_after_the_other_in_upload_order(client, supervisor):
     client.force_login(supervisor)
-    # Both uploads are in before either import starts (on SQLite, as in a busy server's
-    # process, their threads then take turns).
-    with uploads._THREAD_LOCK:
-        for name, first in (("a.csv", 0), ("b.csv", 1000)):
+    # The test takes the first turn, so all three uploads are in before any import starts
+    # (as behind a long import in a busy server's process).
+    mine = uploads.TURNS.take()
+    try:
+        for name, first in (("a.csv", 0), ("b.csv", 1000), ("c.csv", 2000)):
             data = scan_csv([scan(f"YT{i:010d}", "到件", "2026-11-20 09:00") for i in range(first, first + 1500)])
             client.post(reverse("scan_imports"), {"file": SimpleUploadedFile(name, data.getvalue())})
-        assert list(ImportBatch.objects.values_list("state", flat=True)) == ["running", "running"]
+        time.sleep(0.3)
+        assert list(ImportBatch.objects.values_list("state", "total_rows")) == [("running", 0)] * 3
+    finally:
+        assert uploads.TURNS.wait(mine, 0)
+        uploads.TURNS.done(mine)
 
     batches = [wait_until_finished(b.pk) for b in ImportBatch.objects.order_by("pk")]
 
     assert [(b.file_name, b.state, b.created_rows, b.duplicate_rows) for b in batches] == [
-        ("a.csv", "done", 1500, 0), ("b.csv", "done", 1000, 500)]
-    assert ScanEvent.objects.count() == 2500
+        ("a.csv", "done", 1500, 0), ("b.csv", "done", 1000, 500), ("c.csv", "done", 1000, 500)]
+    assert batches[0].finished_at <= batches[1].finished_at <= batches[2].finished_at
+    assert ScanEvent.objects.count() == 3500
+
+
+def test_turns_skip_a_ticket_given_back_out_of_order():
+    turns = uploads.Turns()
+    first, second, third = turns.take(), turns.take(), turns.take()
+    turns.done(second)  # its thread never started
+    assert not turns.wait(third, 0)
+    turns.done(first)
+    assert turns.wait(third, 0)
 
 
 def test_a_crash_in_the_background_thread_fails_the_batch(client, supervisor, monkeypatch):

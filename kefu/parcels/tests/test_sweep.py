@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Customer, Department, Role
@@ -224,29 +226,38 @@ def test_a_supervisor_standing_in_for_the_head_is_told_of_each_parcel_once(point
     assert Notification.objects.get(user=courier).params["count"] == 1
 
 
-def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point, django_assert_max_num_queries):
+def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point):
     supervisor = UserFactory(point=point, role=Role.SUPERVISOR)
     couriers = [UserFactory(point=point, role=Role.COURIER, employee_no=f"10{i:02d}", reports_to=supervisor)
                 for i in range(10)]
     area = AreaFactory(point=point, code="A1")
     area.couriers.add(couriers[0])
     CustomerFactory(point=point, code="KA01", tier=Customer.Tier.KA)
-    rows = []
-    for i in range(300):
-        no = f"YT{i:010d}"
-        rows.append(scan(no, "到件", "2026-11-20 09:00", area="A1", customer="KA01" if i % 7 == 0 else ""))
-        if i % 5:
-            rows.append(scan(no, "派件", "2026-11-21 07:00", emp=couriers[1 + i % 9].employee_no, area="A1"))
-        if i % 11 == 0:
-            rows.append(scan(no, "问题件", "2026-11-21 07:30"))
-    load(rows)
-    # Miss, warn (claim, customers, area couriers, recent, 2 × heads, insert, people,
-    # the lead's fallback, 3 × notify) and save, with savepoints: the same for 300 as for 3.
-    with django_assert_max_num_queries(25):
-        result = sweep(at=at("2026-11-21 08:30"))
-    assert result["raised"] == 300
-    # One notice each: ten couriers (the first also has the area's parcels not out for
-    # delivery) and the supervisor, who also stands in for the missing heads.
-    counts = {n.user_id: n.params["count"] for n in Notification.objects.filter(verb="parcel_warning")}
+
+    def parcels(prefix: str, n: int, arrived: str, signed: str = "") -> list:
+        rows = []
+        for i in range(n):
+            no = f"{prefix}{i:08d}"
+            rows.append(scan(no, "到件", arrived, area="A1", customer="KA01" if i % 7 == 0 else ""))
+            if i % 5:
+                rows.append(scan(no, "派件", "2026-11-21 07:00", emp=couriers[1 + i % 9].employee_no, area="A1"))
+            if i % 11 == 0:
+                rows.append(scan(no, "问题件", "2026-11-21 07:30"))
+            if signed:
+                rows.append(scan(no, "签收", signed))
+        return rows
+
+    # 3 parcels due at 09:00 (signed off at 08:45), 300 due at 10:00
+    load(parcels("YA", 3, "2026-11-20 09:00", signed="2026-11-21 08:45") + parcels("YB", 300, "2026-11-20 10:00"))
+    with CaptureQueriesContext(connection) as first:
+        assert sweep(at=at("2026-11-21 08:30"))["raised"] == 3
+    earlier = set(Notification.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as second:
+        result = sweep(at=at("2026-11-21 09:30"))
+    assert (result["raised"], result["saved"]) == (300, 3)
+    assert len(second) == len(first)
+    # The second sweep's notices: one each for ten couriers (the first also has the area's
+    # parcels not out for delivery) and the supervisor, who also stands in for the heads.
+    counts = {n.user_id: n.params["count"] for n in Notification.objects.exclude(pk__in=earlier)}
     out_for_delivery = Counter(couriers[1 + i % 9].pk for i in range(300) if i % 5)
     assert counts == {supervisor.pk: 300, couriers[0].pk: 60, **out_for_delivery}

@@ -21,14 +21,17 @@ import datetime as dt
 import hashlib
 import logging
 import operator
+import queue
 import re
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.imports.models import ImportBatch, RejectedRow
@@ -119,77 +122,6 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
     return {**DEFAULT_SCAN_MAPPING, **{k: v for k, v in mapping.items() if v}}
 
 
-class _Parser:
-    """Turns raw cells into typed values, with caches: a day's scans repeat the
-    same few thousand timestamps, points, employees and areas."""
-
-    def __init__(self, restrict_to: NetworkPoint | None):
-        self.restrict_to = restrict_to
-        self.times: dict[str, dt.datetime] = {}
-        self.points = dict(NetworkPoint.objects.values_list("code", "id"))
-        self.staff: dict[tuple[int, str], int] = {}
-        self.areas: dict[tuple[int, str], int] = {}
-        self.customers: dict[tuple[int, str], int | None] = {}
-        self.region: Region | None = None
-
-    def time(self, text: str) -> dt.datetime:
-        value = self.times.get(text)
-        if value is None:
-            value = _parse_time(text)
-            if len(self.times) < 200_000:
-                self.times[text] = value
-        return value
-
-    def point_id(self, code: str) -> int:
-        pid = self.points.get(code)
-        if pid is None:
-            if self.restrict_to is not None:
-                raise ValueError(_("the point %(code)s is not this network point") % {"code": code})
-            pid = self._new_point(code)
-        elif self.restrict_to is not None and pid != self.restrict_to.pk:
-            raise ValueError(_("the point %(code)s is not this network point") % {"code": code})
-        return pid
-
-    def _new_point(self, code: str) -> int:
-        if self.region is None:
-            self.region, _c = Region.objects.get_or_create(code="UNASSIGNED", defaults={"name": "未分配区域"})
-        point = NetworkPoint.objects.create(region=self.region, code=code[:32], name=code[:100], confirmed=False)
-        self.points[code] = point.pk
-        return point.pk
-
-    def courier_id(self, point_id: int, employee_no: str) -> int:
-        key = (point_id, employee_no)
-        uid = self.staff.get(key)
-        if uid is None:
-            uid = (User.objects.filter(point_id=point_id, employee_no=employee_no)
-                   .order_by("pk").values_list("pk", flat=True).first())
-            if uid is None:
-                user = User(username=f"p{point_id}-{employee_no}"[:150], point_id=point_id,
-                            role=Role.COURIER, employee_no=employee_no, display_name=employee_no,
-                            confirmed=False)
-                user.set_unusable_password()
-                user.save()
-                uid = user.pk
-            self.staff[key] = uid
-        return uid
-
-    def area_id(self, point_id: int, code: str) -> int:
-        key = (point_id, code)
-        aid = self.areas.get(key)
-        if aid is None:
-            area, _c = Area.objects.get_or_create(point_id=point_id, code=code[:32],
-                                                  defaults={"name": code[:100], "confirmed": False})
-            aid = self.areas[key] = area.pk
-        return aid
-
-    def customer_id(self, point_id: int, code: str) -> int | None:
-        key = (point_id, code)
-        if key not in self.customers:
-            self.customers[key] = (Customer.objects.filter(point_id=point_id, code=code)
-                                   .values_list("pk", flat=True).first())
-        return self.customers[key]
-
-
 def _parse_time(text: str) -> dt.datetime:
     t = text.strip()
     if not t:
@@ -203,51 +135,196 @@ def _parse_time(text: str) -> dt.datetime:
     return aware.astimezone(UTC)
 
 
-# Positions in a waybill's aggregate row: the codes as the file wrote them (ids
-# are looked up once per waybill when the chunk is stored) and the earliest /
-# latest times.
-_PRODUCT, _AREA, _EMP, _CUSTOMER, _ARRIVED, _PROMISED, _DELIVERY, _SIGNED, _RETURNED, _PROBLEM = range(10)
 _CACHE_LIMIT = 200_000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+@dataclass
+class _Chunk:
+    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite)
+    rejects: list[tuple[int, str, list[str]]]  # (line, reason, cells)
+    new_points: dict[str, int]  # code → provisional (negative) id, for codes first seen in this chunk
+    position: int  # bytes of the file read so far, for progress
+    # What the chunk's scans name, as staged (escaped for COPY on PostgreSQL):
+    areas: set[tuple[int, str]]  # (point id, area code)
+    couriers: set[tuple[int, str]]  # (point id, employee number) of delivery scans
+    customers: set[tuple[int, str]]  # (point id, customer code)
+    products: set[str]
+    days: set[dt.date]  # local days of the scan times first seen in this chunk
+    point_ids: set[int]  # (provisional ids for new points)
+
+
 def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows) -> None:
-    """The hot loop: one pass over the rows, a handful of dict look-ups per row.
-    Raw cells are looked up in caches (times, scan types, points and the short
-    codes repeat all day long); a row becomes one staging line (PostgreSQL COPY
-    text) or tuple (SQLite) and folds into its waybill's aggregate."""
-    parser = _Parser(restrict_to)
+    """A parser thread turns the rows into staging chunks (no database work, so
+    it runs while the database stores the previous chunk); this thread stores
+    them. A chunk's scans, waybills and rejected rows commit together."""
     store = staging.for_connection(connection)
+    store.begin()
+    if restrict_to is not None:
+        points = {restrict_to.code: restrict_to.pk}
+    else:
+        points = dict(NetworkPoint.objects.values_list("code", "id"))
+    chunks = _parse(rows, index, points=points, restricted=restrict_to is not None, store=store,
+                    fileobj=fileobj, chunk_rows=chunk_rows)
+    refs = _References(unescape=store.vendor == "postgresql")
+    for chunk in _in_background(chunks, language=translation.get_language()):
+        _store(batch, store, chunk, refs)
+        if progress is not None:
+            progress(batch.total_rows, chunk.position)
+
+
+class _References:
+    """Ids for what the file names: points, areas, couriers and customers, and
+    the deadline terms, each looked up (or created unconfirmed) once per import;
+    what a chunk adds goes to the staging tables the waybill upsert joins."""
+
+    def __init__(self, unescape: bool):
+        self.unescape = _unescape if unescape else (lambda v: v)
+        self.points: dict[int, int] = {}  # provisional id → id
+        self.region: Region | None = None
+        self.areas: dict[tuple[int, str], int] = {}
+        self.couriers: set[tuple[int, str]] = set()
+        self.customers: set[tuple[int, str]] = set()
+        self.products: set[str] = {""}
+        self.days: set[dt.date] = set()
+        self.point_ids: set[int] = set()
+        self.terms: set[tuple] = set()
+        self.book: RuleBook | None = None
+
+    def point(self, code: str) -> int:
+        if self.region is None:
+            self.region, _c = Region.objects.get_or_create(code="UNASSIGNED", defaults={"name": "未分配区域"})
+        point, _c = NetworkPoint.objects.get_or_create(
+            code=code[:32], defaults={"region": self.region, "name": code[:100], "confirmed": False})
+        return point.pk
+
+    def real(self, pid: int) -> int:
+        return self.points.get(pid, pid)
+
+    def codes(self, chunk: _Chunk) -> list[tuple[int, int, str, int]]:
+        rows = []
+        for pid, code in chunk.areas:
+            key = (self.real(pid), self.unescape(code))
+            if key not in self.areas:
+                area, _c = Area.objects.get_or_create(point_id=key[0], code=key[1][:32],
+                                                      defaults={"name": key[1][:100], "confirmed": False})
+                self.areas[key] = area.pk
+                rows.append((staging.AREA, key[0], key[1], area.pk))
+        for pid, code in chunk.couriers:
+            key = (self.real(pid), self.unescape(code))
+            if key not in self.couriers:
+                self.couriers.add(key)
+                rows.append((staging.COURIER, key[0], key[1], _courier(*key)))
+        for pid, code in chunk.customers:
+            key = (self.real(pid), self.unescape(code))
+            if key not in self.customers:
+                self.customers.add(key)
+                found = (Customer.objects.filter(point_id=key[0], code=key[1])
+                         .values_list("pk", flat=True).first())
+                if found is not None:
+                    rows.append((staging.CUSTOMER, key[0], key[1], found))
+        return rows
+
+    def new_terms(self, chunk: _Chunk) -> list[tuple]:
+        """Allowance and lead for every (point, product, area, day) the waybills
+        may need: few, each computed once from the rules in force that day."""
+        self.point_ids |= {self.real(pid) for pid, _code in chunk.areas}
+        self.point_ids |= {self.real(pid) for pid in chunk.point_ids}
+        self.products |= {self.unescape(p) for p in chunk.products}
+        self.days |= chunk.days
+        if self.book is None or chunk.new_points:
+            self.book = RuleBook(point_ids=sorted(self.point_ids))
+        rows = []
+        for pid in self.point_ids:
+            area_ids = [None, *(aid for (p, _code), aid in self.areas.items() if p == pid)]
+            for product in self.products:
+                for area_id in area_ids:
+                    for day in self.days:
+                        key = (pid, product, area_id, day)
+                        if key not in self.terms:
+                            self.terms.add(key)
+                            rows.append((*key, *self.book.terms(point_id=pid, product=product, area_id=area_id,
+                                                                day=day)))
+        return rows
+
+
+def _courier(point_id: int, employee_no: str) -> int:
+    """The point's user with this employee number, else a new unconfirmed courier."""
+    uid = (User.objects.filter(point_id=point_id, employee_no=employee_no)
+           .order_by("pk").values_list("pk", flat=True).first())
+    if uid is None:
+        user = User(username=f"p{point_id}-{employee_no}"[:150], point_id=point_id, role=Role.COURIER,
+                    employee_no=employee_no[:32], display_name=employee_no[:100], confirmed=False)
+        user.set_unusable_password()
+        user.save()
+        uid = user.pk
+    return uid
+
+
+def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
+    """The hot loop, one pass over the rows with a handful of dict look-ups per
+    row: the raw cells of times, scan types, points and short codes repeat all
+    day long, so each is parsed once and then found in a cache."""
     pg = store.vendor == "postgresql"
+    null = store.NULL
+    time_text = store.time_text
     width = max(i for i in index.values() if i is not None) + 1
     positions = [index[f] for f in ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no",
                                     "product", "promised_at", "area_code", "customer_code")]
     full = all(i is not None for i in positions)
     get = operator.itemgetter(*(i if i is not None else width for i in positions))
     blanks = [""] * (width + 1)
-
+    required_width = max(index[f] for f in REQUIRED_SCAN_FIELDS)
     types = {name: int(kind) for name, kind in SCAN_TYPE_NAMES.items()}
-    null = "\\N" if pg else None
-    times: dict[str, tuple[dt.datetime, str]] = {}
-    points: dict[str, int] = {}
+    times: dict[str, str] = {}
+    pids: dict[str, int] = {}
     cleaned: dict[str, str] = {}
     clean_one = (lambda v: v.strip().translate(_COPY_ESCAPES)) if pg else str.strip
-    time_text = store.time_text
     match = _WAYBILL
-    ARRIVAL, DELIVERY, SIGNOFF, RETURN, PROBLEM = (ScanType.ARRIVAL.value, ScanType.DELIVERY.value,
-                                                   ScanType.SIGNOFF.value, ScanType.RETURN.value,
-                                                   ScanType.PROBLEM.value)
+    delivery = int(ScanType.DELIVERY)
+    eight_hours = dt.timedelta(hours=8)
+    new_points: dict[str, int] = {}
+    areas: set = set()
+    couriers: set = set()
+    customers: set = set()
+    products: set = set()
+    days: set = set()
+
+    def time(raw: str) -> str:
+        value = _parse_time(raw)
+        days.add((value + eight_hours).date())
+        text = time_text(value)
+        if len(times) < _CACHE_LIMIT:
+            times[raw] = text
+        return text
+
+    def point_id(raw: str) -> int:
+        code = raw.strip()
+        if not code:
+            raise ValueError(_("the point code is empty"))
+        pid = points.get(code)
+        if pid is None:
+            if restricted:
+                raise ValueError(_("the point %(code)s is not this network point") % {"code": code})
+            pid = points[code] = -(len(points) + 1)
+            new_points[code] = pid
+        pids[raw] = pid
+        return pid
+
+    def clean(raw: str) -> str:
+        value = clean_one(raw)
+        if len(cleaned) < _CACHE_LIMIT:
+            cleaned[raw] = value
+        return value
 
     out: list = []
-    aggs: dict[int, dict[str, list]] = {}
-    rejects: list[RejectedRow] = []
-    last_pid, wbs = None, None
+    rejects: list = []
     for line, row in rows:
         try:
             if full and len(row) >= width:
                 raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = get(row)
             else:
-                if len(row) <= max(index[f] for f in REQUIRED_SCAN_FIELDS):
+                if len(row) <= required_width:
                     raise IndexError
                 padded = row[:width]
                 padded += blanks[len(padded):]
@@ -263,179 +340,159 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows) -> N
                 types[raw_type] = kind
             t = times.get(raw_time)
             if t is None:
-                t = _time(parser, raw_time, times, time_text)
-                if t is None:
-                    raise ValueError(_("the time %(t)s is not a date and time") % {"t": raw_time[:40]})
-            pid = points.get(raw_point)
-            if pid is None:
-                code = raw_point.strip()
-                if not code:
-                    raise ValueError(_("the point code is empty"))
-                pid = points[raw_point] = parser.point_id(code)
+                try:
+                    t = time(raw_time)
+                except ValueError:
+                    raise ValueError(_("the time %(t)s is not a date and time") % {"t": raw_time[:40]}) from None
+            pid = pids.get(raw_point) or point_id(raw_point)
             if prom:
                 p = times.get(prom)
                 if p is None:
-                    try:
-                        p = _time(parser, prom, times, time_text, blank=True)
-                    except ValueError:
-                        raise ValueError(_("the sign-off deadline %(t)s is not a date and time")
-                                         % {"t": prom.strip()[:40]}) from None
-                pt = null if p is None else p[1]
+                    if prom.strip():
+                        try:
+                            p = time(prom)
+                        except ValueError:
+                            raise ValueError(_("the sign-off deadline %(t)s is not a date and time")
+                                             % {"t": prom.strip()[:40]}) from None
+                    else:
+                        p = null
             else:
-                p, pt = None, null
+                p = null
         except (ValueError, IndexError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else _("the row has too few columns")
-            rejects.append(RejectedRow(batch=batch, line=line, reason=reason, raw={"cells": row}))
+            rejects.append((line, reason, row))
             continue
         if emp:
-            emp = cleaned.get(emp) or _clean(emp, cleaned, clean_one)
+            emp = cleaned.get(emp) or clean(emp)
+            if kind == delivery:
+                couriers.add((pid, emp))
         if product:
-            product = cleaned.get(product) or _clean(product, cleaned, clean_one)
+            product = cleaned.get(product) or clean(product)
+            products.add(product)
         if area:
-            area = cleaned.get(area) or _clean(area, cleaned, clean_one)
+            area = cleaned.get(area) or clean(area)
+            areas.add((pid, area))
         if cust:
-            cust = cleaned.get(cust) or _clean(cust, cleaned, clean_one)
+            cust = cleaned.get(cust) or clean(cust)
+            customers.add((pid, cust))
         if pg:
-            out.append(f"{pid}\t{wb}\t{kind}\t{t[1]}\t{emp}\t{product}\t{pt}\t{area}\t{cust}\n")
+            out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n")
         else:
-            out.append((pid, wb, kind, t[1], emp, product, pt, area, cust))
-
-        if pid != last_pid:
-            last_pid = pid
-            wbs = aggs.get(pid)
-            if wbs is None:
-                wbs = aggs[pid] = {}
-        agg = wbs.get(wb)
-        if agg is None:
-            agg = wbs[wb] = [product, area, "", cust, None, p, None, None, None, None]
-        else:
-            if product and not agg[_PRODUCT]:
-                agg[_PRODUCT] = product
-            if area and not agg[_AREA]:
-                agg[_AREA] = area
-            if cust and not agg[_CUSTOMER]:
-                agg[_CUSTOMER] = cust
-            if p and agg[_PROMISED] is None:
-                agg[_PROMISED] = p
-        if kind == ARRIVAL:
-            if agg[_ARRIVED] is None or t < agg[_ARRIVED]:
-                agg[_ARRIVED] = t
-        elif kind == DELIVERY:
-            if agg[_DELIVERY] is None or t >= agg[_DELIVERY]:
-                agg[_DELIVERY] = t
-                if emp:
-                    agg[_EMP] = emp
-        elif kind == SIGNOFF:
-            if agg[_SIGNED] is None or t < agg[_SIGNED]:
-                agg[_SIGNED] = t
-        elif kind == RETURN:
-            if agg[_RETURNED] is None or t < agg[_RETURNED]:
-                agg[_RETURNED] = t
-        elif kind == PROBLEM:
-            if agg[_PROBLEM] is None or t < agg[_PROBLEM]:
-                agg[_PROBLEM] = t
+            out.append((pid, wb, kind, t, emp, product, p, area, cust))
         if len(out) >= chunk_rows:
-            _flush(batch, store, parser, out, aggs, rejects, progress, fileobj)
-            out, aggs, rejects, last_pid = [], {}, [], None
-    _flush(batch, store, parser, out, aggs, rejects, progress, fileobj, last=True)
+            yield _Chunk(out, rejects, new_points, _tell(fileobj), areas, couriers, customers, products, days,
+                         set(pids.values()))
+            out, rejects, new_points = [], [], {}
+            areas, couriers, customers, products, days = set(), set(), set(), set(), set()
+    yield _Chunk(out, rejects, new_points, _tell(fileobj, end=True), areas, couriers, customers, products, days,
+                 set(pids.values()))
 
 
-def _time(parser, raw, times, time_text, blank=False):
-    """(time, staging text) of a time not seen before, remembered; None when it is
-    not a time (or is blank, with `blank`)."""
-    if not raw.strip():
-        return None
+def _tell(fileobj, end: bool = False) -> int:
+    if fileobj is None:
+        return 0
+    if end:
+        return file_size_unchanged(fileobj)
     try:
-        value = parser.time(raw)
-    except ValueError:
-        if blank:
-            raise
-        return None
-    t = (value, time_text(value))
-    if len(times) < _CACHE_LIMIT:
-        times[raw] = t
-    return t
+        return fileobj.tell()
+    except (OSError, ValueError):
+        return 0
 
 
-def _clean(raw, cleaned, clean_one):
-    value = clean_one(raw)
-    if len(cleaned) < _CACHE_LIMIT:
-        cleaned[raw] = value
-    return value
+def file_size_unchanged(fileobj) -> int:
+    """The size of a seekable file without moving its position."""
+    try:
+        here = fileobj.tell()
+        size = fileobj.seek(0, 2)
+        fileobj.seek(here)
+        return size
+    except (OSError, ValueError):
+        return 0
+
+
+_END = object()
+
+
+def _in_background(items, *, language: str | None, depth: int = 2):
+    """Yields what `items` yields, producing it in a thread `depth` items ahead.
+    An exception in the thread is raised here; stopping early stops the thread."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            with translation.override(language):
+                for item in items:
+                    if not put(item):
+                        return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(_Failure(exc))
+
+    thread = threading.Thread(target=work, name="kefu-scan-parser", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+@dataclass
+class _Failure:
+    exc: BaseException
+
+
+def _store(batch, store, chunk: _Chunk, refs: _References) -> None:
+    """One chunk in one transaction: scans, waybills (deadlines from the rules in
+    force), unknown points, areas and couriers created unconfirmed, rejected rows."""
+    with transaction.atomic():
+        created = 0
+        for code, temp_id in chunk.new_points.items():
+            refs.points[temp_id] = refs.point(code)
+        if chunk.scans:
+            with store.cursor() as cursor:
+                store.load_scans(cursor, chunk.scans)
+                if refs.points:
+                    store.renumber_points(cursor, refs.points)
+                store.add_codes(cursor, refs.codes(chunk))
+                store.add_terms(cursor, refs.new_terms(chunk))
+                created = store.insert_scans(cursor, batch_id=batch.pk)
+                store.upsert_waybills(cursor)
+                store.clear(cursor)
+        RejectedRow.objects.bulk_create(
+            [RejectedRow(batch=batch, line=line, reason=reason[:500], raw={"cells": cells})
+             for line, reason, cells in chunk.rejects],
+            batch_size=1000,
+        )
+        batch.total_rows += len(chunk.scans) + len(chunk.rejects)
+        batch.created_rows += created
+        batch.duplicate_rows += len(chunk.scans) - created
+        batch.rejected_rows += len(chunk.rejects)
+        batch.save(update_fields=["total_rows", "created_rows", "duplicate_rows", "rejected_rows", "encoding"])
 
 
 def _unescape(value: str) -> str:
+    """A code as written, from its COPY text form."""
     if "\\" not in value:
         return value
     return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
             .replace("\\r", "\r").replace("\x00", "\\"))
-
-
-def _flush(batch, store, parser, scans, aggs, rejects, progress, fileobj, last=False) -> None:
-    """Waybill rows from the aggregates (times are (datetime, staging text) pairs),
-    then the chunk stored in one transaction."""
-    book = RuleBook(point_ids=list(aggs))
-    time_text = store.time_text
-    null = "\\N" if store.vendor == "postgresql" else None
-    escaped = store.vendor == "postgresql"
-    terms: dict[tuple, tuple] = {}
-    wb_rows = []
-    append, row = wb_rows.append, store.waybill_row
-    for point_id, wbs in aggs.items():
-        areas: dict[str, int] = {}
-        couriers: dict[str, int] = {}
-        for wb, a in wbs.items():
-            product, area_code, emp, cust = a[_PRODUCT], a[_AREA], a[_EMP], a[_CUSTOMER]
-            product_raw = _unescape(product) if escaped else product
-            area_id = courier_id = customer_id = None
-            if area_code:
-                area_id = areas.get(area_code)
-                if area_id is None:
-                    area_id = areas[area_code] = parser.area_id(
-                        point_id, _unescape(area_code) if escaped else area_code)
-            if emp:
-                courier_id = couriers.get(emp)
-                if courier_id is None:
-                    courier_id = couriers[emp] = parser.courier_id(point_id, _unescape(emp) if escaped else emp)
-            if cust:
-                customer_id = parser.customer_id(point_id, _unescape(cust) if escaped else cust)
-            arrived, promised = a[_ARRIVED], a[_PROMISED]
-            deadline = warn_at = null
-            if arrived is not None:
-                # The rule in force depends on the arrival's local date: the same within a UTC hour.
-                key = (point_id, product_raw, area_id, arrived[1][:13])
-                found = terms.get(key)
-                if found is None:
-                    allowance, lead = book.terms(point_id=point_id, product=product_raw, area_id=area_id,
-                                                 day=arrived[0].astimezone(SHANGHAI).date())
-                    found = terms[key] = (dt.timedelta(minutes=allowance), dt.timedelta(minutes=lead))
-                d = promised[0] if promised else arrived[0] + found[0]
-                deadline, warn_at = time_text(d), time_text(d - found[1])
-            delivery, signed, returned, problem = a[_DELIVERY], a[_SIGNED], a[_RETURNED], a[_PROBLEM]
-            settled = signed if returned is None or (signed is not None and signed < returned) else returned
-            append(row(
-                point_id, wb, product, null if area_id is None else area_id,
-                null if courier_id is None else courier_id, null if customer_id is None else customer_id,
-                arrived[1] if arrived else null, promised[1] if promised else null, deadline, warn_at,
-                delivery[1] if delivery else null, signed[1] if signed else null,
-                returned[1] if returned else null, problem[1] if problem else null,
-                settled[1] if settled else null))
-    with transaction.atomic():
-        created = store.store(scans, wb_rows, batch_id=batch.pk)
-        RejectedRow.objects.bulk_create(rejects, batch_size=1000)
-        batch.total_rows += len(scans) + len(rejects)
-        batch.created_rows += created
-        batch.duplicate_rows += len(scans) - created
-        batch.rejected_rows += len(rejects)
-        batch.save(update_fields=["total_rows", "created_rows", "duplicate_rows", "rejected_rows", "encoding"])
-    if progress is not None:
-        try:
-            position = fileobj.tell()
-        except (OSError, ValueError):
-            position = 0
-        if last:
-            position = max(position, batch.size)
-        progress(batch.total_rows, position)
 
 
 def scans_import_rows(

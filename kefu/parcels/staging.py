@@ -1,19 +1,46 @@
-"""Bulk storage of parsed scans and waybill aggregates through temporary
-staging tables: COPY on PostgreSQL, executemany on SQLite, then the same
-set-based INSERT … SELECT … ON CONFLICT statements on both."""
+"""Bulk storage of parsed scans through temporary staging tables: COPY on
+PostgreSQL, executemany on SQLite; everything after that is set-based SQL.
+
+One import, on one connection:
+
+- `begin`: empty the session's temporary tables.
+- per chunk, inside the caller's transaction:
+  1. `load_scans`: the parsed rows into `kefu_scan_stage`.
+  2. `add_codes` / `add_terms`: the ids of the area, courier and customer codes
+     the chunk names (the importer looks them up, creating unknown areas and
+     couriers unconfirmed) and the deadline allowance and warning lead of each
+     (point, product, area, local day) — small tables, kept for the whole import.
+  3. `insert_scans`: into parcels_scanevent, `ON CONFLICT DO NOTHING` (idempotent
+     on waybill, type and time); the row count is what was new.
+  4. `upsert_waybills`: one GROUP BY over the chunk — earliest arrival,
+     sign-off, return and problem scan, latest delivery scan and its employee —
+     joined to the codes and terms, into parcels_waybill with "earliest scan
+     wins" rules, so chunks and re-imports merge in any order; only rows the
+     upsert would change are written.
+  5. `clear` the chunk's scans.
+
+Times are UTC in the database; the local arrival day is UTC+8 (Asia/Shanghai
+has kept no daylight saving time since 1991).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from kefu.parcels.models import ScanType
+
 SCAN_COLS = ("point_id", "waybill_no", "scan_type", "scanned_at", "employee_no", "product",
              "promised_at", "area_code", "customer_code")
+CODE_COLS = ("kind", "point_id", "code", "ref_id")
+TERM_COLS = ("point_id", "product", "area_key", "day", "allowance", "lead")
 WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "customer_id", "arrived_at",
            "promised_at", "deadline", "warn_at", "delivery_at", "signed_at", "returned_at",
            "problem_at", "settled_at")
-_TIME_COLS = {"scanned_at", "promised_at", "arrived_at", "deadline", "warn_at", "delivery_at",
-              "signed_at", "returned_at", "problem_at", "settled_at"}
-_INT_COLS = {"point_id", "scan_type", "area_id", "courier_id", "customer_id"}
+_TIME_COLS = {"scanned_at", "promised_at", "arrived_at", "delivery_at", "signed_at", "returned_at",
+              "problem_at"}
+_INT_COLS = {"point_id", "scan_type", "kind", "ref_id", "area_key", "allowance", "lead"}
+ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
+    int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
 
 
 def _earlier(c: str) -> str:
@@ -48,77 +75,173 @@ SELECT {", ".join(SCAN_COLS)}, %s FROM kefu_scan_stage WHERE true
 ON CONFLICT (waybill_no, scan_type, scanned_at) DO NOTHING
 """
 
-UPSERT_WAYBILLS = f"""
-INSERT INTO parcels_waybill AS w ({", ".join(WB_COLS)})
-SELECT {", ".join(WB_COLS)} FROM kefu_wb_stage WHERE true
+_FIRST_CODE = "COALESCE(MAX(NULLIF({c}, '')), '')"
+AREA, COURIER, CUSTOMER = 1, 2, 3  # kinds of code in kefu_codes
+
+_SETTLED = ("CASE WHEN signed_at IS NULL THEN returned_at WHEN returned_at IS NULL THEN signed_at "
+            "WHEN signed_at < returned_at THEN signed_at ELSE returned_at END")
+
+_UPSERT = """
+INSERT INTO parcels_waybill AS w ({cols})
+{select}
 ON CONFLICT (point_id, waybill_no) DO UPDATE SET
   product = CASE WHEN w.product = '' THEN excluded.product ELSE w.product END,
   area_id = COALESCE(excluded.area_id, w.area_id),
   customer_id = COALESCE(excluded.customer_id, w.customer_id),
   promised_at = COALESCE(w.promised_at, excluded.promised_at),
-  courier_id = CASE WHEN {_newer("delivery_at")} THEN COALESCE(excluded.courier_id, w.courier_id) ELSE w.courier_id END,
-  delivery_at = CASE WHEN {_newer("delivery_at")} THEN excluded.delivery_at ELSE w.delivery_at END,
-  deadline = CASE WHEN {_earlier("arrived_at")} THEN excluded.deadline ELSE w.deadline END,
-  warn_at = CASE WHEN {_earlier("arrived_at")} THEN excluded.warn_at ELSE w.warn_at END,
-  {_earliest("arrived_at")},
-  {_earliest("signed_at")},
-  {_earliest("returned_at")},
-  {_earliest("problem_at")},
-  {_earliest("settled_at")}
-WHERE {_CHANGES}
+  courier_id = CASE WHEN {newer_delivery} THEN COALESCE(excluded.courier_id, w.courier_id) ELSE w.courier_id END,
+  delivery_at = CASE WHEN {newer_delivery} THEN excluded.delivery_at ELSE w.delivery_at END,
+  deadline = CASE WHEN {earlier_arrival} THEN excluded.deadline ELSE w.deadline END,
+  warn_at = CASE WHEN {earlier_arrival} THEN excluded.warn_at ELSE w.warn_at END,
+  {arrived},
+  {signed},
+  {returned},
+  {problem},
+  {settled}
+WHERE {changes}
 """
 
 
+def _upsert(select: str) -> str:
+    return _UPSERT.format(
+        cols=", ".join(WB_COLS), select=select, newer_delivery=_newer("delivery_at"),
+        earlier_arrival=_earlier("arrived_at"), arrived=_earliest("arrived_at"), signed=_earliest("signed_at"),
+        returned=_earliest("returned_at"), problem=_earliest("problem_at"), settled=_earliest("settled_at"),
+        changes=_CHANGES,
+    )
+
+
 class _Store:
-    """`store()` takes the scans as the importer rendered them for this database
-    (`time_text` for the times) and waybill rows from `waybill_row`."""
+    """The statements of one import; the importer calls them in order (see the module docstring)."""
 
     vendor = ""
+    NULL = None
+    GROUPED = ""  # one row per waybill of the chunk, codes and times as the scans give them
+    CLEAR = "DELETE FROM kefu_scan_stage"
+    DEADLINE = ""  # expressions over the grouped row g and the terms t
+    WARN_AT = ""
 
     def __init__(self, connection):
         self.connection = connection
         self._ready = False
 
-    def store(self, scans: list, waybills: list, *, batch_id: int) -> int:
-        """Store one chunk inside the caller's transaction; returns the scans newly stored."""
-        if not scans and not waybills:
-            return 0
-        with self.connection.cursor() as cursor:
-            self._prepare(cursor)
-            self._tune(cursor)
-            self._load(cursor, "kefu_scan_stage", SCAN_COLS, scans)
-            self._load(cursor, "kefu_wb_stage", WB_COLS, waybills)
-            cursor.execute(INSERT_SCANS, [batch_id])
-            inserted = cursor.rowcount
-            cursor.execute(UPSERT_WAYBILLS)
-            cursor.execute("DELETE FROM kefu_scan_stage")
-            cursor.execute("DELETE FROM kefu_wb_stage")
-        return inserted
+    def cursor(self):
+        cursor = self.connection.cursor()
+        if not self._ready:
+            self._setup(cursor)
+            for name, cols in (("kefu_scan_stage", SCAN_COLS), ("kefu_codes", CODE_COLS),
+                               ("kefu_terms_stage", TERM_COLS)):
+                spec = ", ".join(f"{c} {self._type(c)}" for c in cols)
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({spec})")
+            cursor.execute("CREATE INDEX IF NOT EXISTS kefu_codes_key ON kefu_codes (kind, point_id, code)")
+            cursor.execute("CREATE INDEX IF NOT EXISTS kefu_terms_key ON kefu_terms_stage (point_id, product, area_key, day)")
+            self._ready = True
+        self._tune(cursor)
+        return cursor
+
+    def begin(self) -> None:
+        """Empty what an earlier import on this connection left behind."""
+        with self.cursor() as cursor:
+            for table in ("kefu_scan_stage", "kefu_codes", "kefu_terms_stage"):
+                cursor.execute(f"DELETE FROM {table}")
+
+    def _setup(self, cursor) -> None:
+        pass
 
     def _tune(self, cursor) -> None:
         pass
 
-    def _prepare(self, cursor) -> None:
-        if self._ready:
-            return
-        for name, cols in (("kefu_scan_stage", SCAN_COLS), ("kefu_wb_stage", WB_COLS)):
-            spec = ", ".join(f"{c} {self._type(c)}" for c in cols)
-            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({spec})")
-        self._ready = True
+    def renumber_points(self, cursor, mapping: dict[int, int]) -> None:
+        """Points a file named before they existed were staged under provisional ids."""
+        for provisional, real in mapping.items():
+            cursor.execute("UPDATE kefu_scan_stage SET point_id = %s WHERE point_id = %s", [real, provisional])
+
+    def add_codes(self, cursor, rows: list[tuple[int, int, str, int]]) -> None:
+        """(kind, point id, code, id) rows: AREA, COURIER or CUSTOMER."""
+        if rows:
+            cursor.executemany("INSERT INTO kefu_codes (kind, point_id, code, ref_id) VALUES (%s, %s, %s, %s)", rows)
+            self._analyze(cursor, "kefu_codes")
+
+    def add_terms(self, cursor, rows: list[tuple[int, str, int | None, dt.date, int, int]]) -> None:
+        """(point id, product, area id or None, local day, allowance minutes, lead minutes) rows."""
+        if rows:
+            cursor.executemany(
+                "INSERT INTO kefu_terms_stage (point_id, product, area_key, day, allowance, lead) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [(p, product, area_id or 0, str(day), allowance, lead)
+                 for p, product, area_id, day, allowance, lead in rows])
+            self._analyze(cursor, "kefu_terms_stage")
+
+    def _analyze(self, cursor, table: str) -> None:
+        pass
+
+    def insert_scans(self, cursor, *, batch_id: int) -> int:
+        cursor.execute(INSERT_SCANS, [batch_id])
+        return cursor.rowcount
+
+    def upsert_waybills(self, cursor) -> None:
+        cursor.execute(self._upsert_sql())
+
+    def _upsert_sql(self) -> str:
+        select = f"""
+        SELECT point_id, waybill_no, product, area_id, courier_id, customer_id, arrived_at, promised_at, deadline,
+          {self.WARN_AT}, delivery_at, signed_at, returned_at, problem_at, {_SETTLED}
+        FROM (
+          SELECT g.point_id, g.waybill_no, g.product, a.ref_id AS area_id, c.ref_id AS courier_id,
+            k.ref_id AS customer_id, g.arrived_at, g.promised_at, t.lead, {self.DEADLINE} AS deadline,
+            g.delivery_at, g.signed_at, g.returned_at, g.problem_at
+          FROM ({self.GROUPED}) g
+          LEFT JOIN kefu_codes a ON a.kind = {AREA} AND a.point_id = g.point_id AND a.code = g.area_code
+          LEFT JOIN kefu_codes c ON c.kind = {COURIER} AND c.point_id = g.point_id AND c.code = g.employee_no
+          LEFT JOIN kefu_codes k ON k.kind = {CUSTOMER} AND k.point_id = g.point_id AND k.code = g.customer_code
+          LEFT JOIN kefu_terms_stage t ON t.point_id = g.point_id AND t.product = g.product
+            AND t.area_key = COALESCE(a.ref_id, 0) AND t.day = {self.LOCAL_DAY.format(t="g.arrived_at")}
+        ) s WHERE true"""
+        return _upsert(select)
+
+    def clear(self, cursor) -> None:
+        cursor.execute(self.CLEAR)
 
 
 class PostgresStore(_Store):
-    """Rows as COPY text lines, written in blocks of a few MB."""
+    """Rows arrive as COPY text lines, written in blocks of a few MB."""
 
     vendor = "postgresql"
     BLOCK = 4000
+    NULL = "\\N"
+    LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date::text"
+    CLEAR = "TRUNCATE kefu_scan_stage"
+
+    GROUPED = f"""
+      SELECT point_id, waybill_no, {_FIRST_CODE.format(c="product")} AS product,
+        {_FIRST_CODE.format(c="area_code")} AS area_code, {_FIRST_CODE.format(c="customer_code")} AS customer_code,
+        -- the latest delivery scan's employee: a fixed-width UTC time before it makes MAX pick that scan
+        substr(MAX(CASE WHEN scan_type = {DELIVERY}
+                   THEN to_char(scanned_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || employee_no END), 21)
+          AS employee_no,
+        MIN(scanned_at) FILTER (WHERE scan_type = {ARRIVAL}) AS arrived_at, MIN(promised_at) AS promised_at,
+        MAX(scanned_at) FILTER (WHERE scan_type = {DELIVERY}) AS delivery_at,
+        MIN(scanned_at) FILTER (WHERE scan_type = {SIGNOFF}) AS signed_at,
+        MIN(scanned_at) FILTER (WHERE scan_type = {RETURN}) AS returned_at,
+        MIN(scanned_at) FILTER (WHERE scan_type = {PROBLEM}) AS problem_at
+      FROM kefu_scan_stage GROUP BY point_id, waybill_no"""
+    DEADLINE = ("CASE WHEN g.arrived_at IS NOT NULL "
+                "THEN COALESCE(g.promised_at, g.arrived_at + t.allowance * interval '1 minute') END")
+    WARN_AT = "deadline - lead * interval '1 minute'"
 
     def _type(self, col: str) -> str:
+        if col == "waybill_no":
+            return 'text COLLATE "C"'
         return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
 
     def _tune(self, cursor) -> None:
         # The import is idempotent and re-run after a crash: its chunks need not wait for the WAL flush.
         cursor.execute("SET LOCAL synchronous_commit = off")
+        # The chunk's GROUP BY sorts in memory, and the waybills meet the small code and
+        # term tables in hash joins (with one point in them, a merge join on point_id
+        # would pair every waybill with every code before filtering).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
 
     @staticmethod
     def time_text(value: dt.datetime) -> str:
@@ -126,23 +249,45 @@ class PostgresStore(_Store):
             value = value.astimezone(dt.UTC)
         return str(value)
 
-    @staticmethod
-    def waybill_row(*values) -> str:
-        # Times arrive as staging text or \\N, codes escaped for COPY already.
-        return "\t".join(map(str, values)) + "\n"
-
-    def _load(self, cursor, table: str, cols: tuple, rows: list[str]) -> None:
+    def load_scans(self, cursor, rows: list[str]) -> None:
         step = self.BLOCK
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY kefu_scan_stage ({', '.join(SCAN_COLS)}) FROM STDIN") as copy:
             for i in range(0, len(rows), step):
                 copy.write("".join(rows[i:i + step]))
+        self._analyze(cursor, "kefu_scan_stage")
+
+    def _analyze(self, cursor, table: str) -> None:
+        # Autovacuum never analyses a temporary table: without statistics the planner
+        # joins the waybills to the small code and term tables by sorting millions of rows.
+        cursor.execute(f"ANALYZE {table}")
 
 
 class SqliteStore(_Store):
     vendor = "sqlite"
+    LOCAL_DAY = "date({t}, '+8 hours')"
+
+    GROUPED = f"""
+      SELECT point_id, waybill_no, product, area_code, customer_code,
+        substr(delivery, instr(delivery, '|') + 1) AS employee_no, arrived_at, promised_at,
+        substr(delivery, 1, instr(delivery, '|') - 1) AS delivery_at, signed_at, returned_at, problem_at
+      FROM (
+        SELECT point_id, waybill_no, {_FIRST_CODE.format(c="product")} AS product,
+          {_FIRST_CODE.format(c="area_code")} AS area_code, {_FIRST_CODE.format(c="customer_code")} AS customer_code,
+          MIN(CASE WHEN scan_type = {ARRIVAL} THEN scanned_at END) AS arrived_at, MIN(promised_at) AS promised_at,
+          -- the latest delivery scan and its employee: times sort as text, and '|' after every digit
+          MAX(CASE WHEN scan_type = {DELIVERY} THEN scanned_at || '|' || employee_no END) AS delivery,
+          MIN(CASE WHEN scan_type = {SIGNOFF} THEN scanned_at END) AS signed_at,
+          MIN(CASE WHEN scan_type = {RETURN} THEN scanned_at END) AS returned_at,
+          MIN(CASE WHEN scan_type = {PROBLEM} THEN scanned_at END) AS problem_at
+        FROM kefu_scan_stage GROUP BY point_id, waybill_no
+      )"""
+    # datetime() writes "YYYY-MM-DD HH:MM:SS", as Django stores datetimes on SQLite.
+    DEADLINE = ("CASE WHEN g.arrived_at IS NOT NULL "
+                "THEN COALESCE(g.promised_at, datetime(g.arrived_at, '+' || t.allowance || ' minutes')) END")
+    WARN_AT = "datetime(deadline, '-' || lead || ' minutes')"
 
     def _type(self, col: str) -> str:
-        return "text" if col in _TIME_COLS or col not in _INT_COLS else "integer"
+        return "integer" if col in _INT_COLS else "text"
 
     @staticmethod
     def time_text(value: dt.datetime) -> str:
@@ -151,17 +296,13 @@ class SqliteStore(_Store):
             value = value.astimezone(dt.UTC)
         return str(value.replace(tzinfo=None))
 
-    @staticmethod
-    def waybill_row(*values) -> tuple:
-        return values
-
-    def _tune(self, cursor) -> None:
+    def _setup(self, cursor) -> None:
         # A bigger page cache for this connection: the scan index grows by a chunk at a time.
         cursor.execute("PRAGMA cache_size = -65536")
 
-    def _load(self, cursor, table: str, cols: tuple, rows: list) -> None:
-        marks = ", ".join("?" * len(cols))
-        cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+    def load_scans(self, cursor, rows: list) -> None:
+        marks = ", ".join("?" * len(SCAN_COLS))
+        cursor.cursor.executemany(f"INSERT INTO kefu_scan_stage ({', '.join(SCAN_COLS)}) VALUES ({marks})", rows)
 
 
 def for_connection(connection) -> _Store:

@@ -329,3 +329,43 @@ def test_backslashes_tabs_and_line_breaks_in_cells_are_stored_as_written(point):
         "10\\01", "标准\t快递", "东区\n2号", "C\\N")
     wb = Waybill.objects.get()
     assert (wb.product, wb.area.code, wb.courier.employee_no) == ("标准\t快递", "东区\n2号", "10\\01")
+
+
+def test_the_courier_is_the_employee_of_the_latest_delivery_scan_in_any_chunking(point):
+    rows = [scan("YT0000000001", "派件", "2026-11-20 15:00", emp="1002"),
+            scan("YT0000000001", "到件", "2026-11-20 09:00"),
+            scan("YT0000000001", "派件", "2026-11-20 10:00", emp="1001")]
+    load(rows, chunk_rows=1)
+    first = Waybill.objects.get()
+    Waybill.objects.all().delete()
+    ScanEvent.objects.all().delete()
+    load(rows)
+
+    assert first.courier.employee_no == Waybill.objects.get().courier.employee_no == "1002"
+    assert Waybill.objects.get().delivery_at == at("2026-11-20 15:00")
+
+
+def test_a_rule_taking_effect_on_the_second_day_sets_the_deadlines_of_that_days_arrivals(point):
+    from kefu.parcels.models import DeadlineRule
+
+    DeadlineRule.objects.create(point=point, allowance_minutes=6 * 60, lead_minutes=45,
+                                effective_from=dt.date(2026, 11, 21))
+    load([scan("YT0000000001", "到件", "2026-11-20 23:30"),  # 15:30 UTC, local day the 20th
+          scan("YT0000000002", "到件", "2026-11-21 00:30")])  # 16:30 UTC the 20th, local day the 21st
+
+    one, two = Waybill.objects.order_by("waybill_no")
+    assert (one.deadline, one.warn_at) == (at("2026-11-21 23:30"), at("2026-11-21 22:30"))
+    assert (two.deadline, two.warn_at) == (at("2026-11-21 06:30"), at("2026-11-21 05:45"))
+
+
+def test_a_file_that_stops_being_valid_text_keeps_the_chunks_before_and_says_where(point):
+    # Past the first megabyte, which the encoding is detected from.
+    good = "\r\n".join(",".join(r) for r in [HEADER] + [
+        scan(f"YT{i:010d}", "到件", "2026-11-20 09:00", product="标准快递") for i in range(1, 25_001)]) + "\r\n"
+    data = io.BytesIO(good.encode("gb18030") + b"YT0000000009,\xff\xfe\xff,2026-11-20 09:00,P1\r\n" * 3)
+
+    batch = scans_import(fileobj=data, file_name="scans.csv", chunk_rows=5_000)
+
+    assert batch.state == "failed"
+    assert "after line" in batch.error
+    assert ScanEvent.objects.count() == batch.created_rows >= 20_000

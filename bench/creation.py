@@ -1,5 +1,5 @@
 """Creating tickets one by one: through the service layer (in process) and
-through the REST API (a real waitress server in another process, clients on
+through the REST API (a real `kefu serve --workers N` in another process, clients on
 keep-alive connections from a few threads)."""
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from bench.world import DESCRIPTIONS, SUBJECTS, SURNAMES, World, mobile, waybill
 WORK = Path(__file__).resolve().parent / ".work"
 API_PATH = "/api/tickets"
 CLIENT_THREADS = 4
-SERVER_THREADS = 8
+SERVER_THREADS = 4  # per worker process
+# One gunicorn worker process per core, as a point would deploy it (`kefu serve --workers N`).
+SERVER_WORKERS = os.cpu_count() or 1
 WARMUP = 50
 
 
@@ -176,7 +178,7 @@ class Server:
         self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in __exit__
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kefu.cli", "serve", "--port", str(self.port),
-             "--threads", str(SERVER_THREADS)],
+             "--threads", str(SERVER_THREADS), "--workers", str(SERVER_WORKERS)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -191,9 +193,17 @@ class Server:
         raise RuntimeError(f"server did not answer within 60 s; see {self.log_path}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of the server and its worker processes."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            if pid == self.proc.pid or int(fields[1]) == self.proc.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -295,7 +305,7 @@ def api_create(world: World, *, n: int, db: str, scale: str, budget_s: float = 0
             return [{**row, "status": "error",
                      "note": f"POST {API_PATH} → {status}: {data[:300].decode(errors='replace')}"}]
         _client_run(server.port, headers, bodies[1:WARMUP])
-        print(f"  api_create: {n:,} tickets, {CLIENT_THREADS} client threads, waitress "
+        print(f"  api_create: {n:,} tickets, {CLIENT_THREADS} client threads, gunicorn {SERVER_WORKERS} workers × "
               f"{SERVER_THREADS} threads on :{server.port}{_budget_text(budget_s)}", flush=True)
         cpu0 = server.cpu_seconds()
         with cpu.sampler() as sampled:
@@ -305,7 +315,8 @@ def api_create(world: World, *, n: int, db: str, scale: str, budget_s: float = 0
     done = len(latencies)
     rate = (done - len(errors)) / wall
     per_op = cpu.cpu_ms_per_op(sampled.result, done)
-    note = f"{CLIENT_THREADS} keep-alive clients → kefu serve (waitress, {SERVER_THREADS} threads)"
+    note = (f"{CLIENT_THREADS} keep-alive clients → kefu serve --workers {SERVER_WORKERS} "
+            f"(gunicorn, {SERVER_THREADS} threads each)")
     return [{
         **row, "n": done, "n_planned": n, "status": "ok" if not errors else "error",
         "throughput_per_s": round(rate, 1), "wall_s": round(wall, 2), **summary_ms(latencies),

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kefu.core.jobs import JOBS, EmbeddedRunner, run_once
+from kefu.core.jobs import JOBS, EmbeddedRunner, Job, run_once
 
 
 class Command(BaseCommand):
@@ -8,13 +8,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run every job once and exit")
+        parser.add_argument("--demo", action="store_true",
+                            help="also run the demo's simulated couriers (they acknowledge warnings)")
 
-    def handle(self, *args, once=False, **options):
+    def handle(self, *args, once=False, demo=False, **options):
+        jobs = list(JOBS)
+        if demo:
+            jobs.append(Job("demo_couriers", 60, "kefu.demo.tasks.demo_couriers_job"))
         if once:
-            for job in JOBS:
+            for job in jobs:
                 self.stdout.write(f"{job.name}: {run_once(job)}")
             return
-        runner = EmbeddedRunner()
+        runner = EmbeddedRunner(jobs)
         runner.start()
         try:
             runner.join()

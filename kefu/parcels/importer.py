@@ -44,7 +44,7 @@ from kefu.imports.readers import (
 )
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
 from kefu.parcels import staging
-from kefu.parcels.models import SCAN_TYPE_NAMES, ScanType
+from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent, ScanType
 from kefu.parcels.rules import RuleBook
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,13 @@ def _parse_time(text: str) -> dt.datetime:
 
 
 _CACHE_LIMIT = 200_000
+# The longest code each column stores, and its name in a rejected row's reason.
+_CODE_LIMITS = {
+    "employee_no": (32, ScanEvent._meta.get_field("employee_no").verbose_name),
+    "product": (30, ScanEvent._meta.get_field("product").verbose_name),
+    "area_code": (32, ScanEvent._meta.get_field("area_code").verbose_name),
+    "customer_code": (32, ScanEvent._meta.get_field("customer_code").verbose_name),
+}
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -278,7 +285,10 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
     types = {name: int(kind) for name, kind in SCAN_TYPE_NAMES.items()}
     times: dict[str, str] = {}
     pids: dict[str, int] = {}
-    cleaned: dict[str, str] = {}
+    emps: dict[str, str] = {}
+    prods: dict[str, str] = {}
+    area_codes: dict[str, str] = {}
+    cust_codes: dict[str, str] = {}
     clean_one = (lambda v: v.strip().translate(_COPY_ESCAPES)) if pg else str.strip
     match = _WAYBILL
     delivery = int(ScanType.DELIVERY)
@@ -311,10 +321,15 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
         pids[raw] = pid
         return pid
 
-    def clean(raw: str) -> str:
+    def clean(raw: str, cache: dict, field: str) -> str:
+        """A code as staged; a code longer than its column is the row's error."""
+        limit, label = _CODE_LIMITS[field]
+        if len(raw.strip()) > limit:
+            raise ValueError(_("the %(field)s %(value)s is longer than %(n)s characters")
+                             % {"field": label, "value": raw.strip()[:40], "n": limit})
         value = clean_one(raw)
-        if len(cleaned) < _CACHE_LIMIT:
-            cleaned[raw] = value
+        if len(cache) < _CACHE_LIMIT:
+            cache[raw] = value
         return value
 
     out: list = []
@@ -358,22 +373,25 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
                         p = null
             else:
                 p = null
+            if emp:
+                emp = emps.get(emp) or clean(emp, emps, "employee_no")
+            if product:
+                product = prods.get(product) or clean(product, prods, "product")
+            if area:
+                area = area_codes.get(area) or clean(area, area_codes, "area_code")
+            if cust:
+                cust = cust_codes.get(cust) or clean(cust, cust_codes, "customer_code")
         except (ValueError, IndexError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else _("the row has too few columns")
             rejects.append((line, reason, row))
             continue
-        if emp:
-            emp = cleaned.get(emp) or clean(emp)
-            if kind == delivery:
-                couriers.add((pid, emp))
+        if emp and kind == delivery:
+            couriers.add((pid, emp))
         if product:
-            product = cleaned.get(product) or clean(product)
             products.add(product)
         if area:
-            area = cleaned.get(area) or clean(area)
             areas.add((pid, area))
         if cust:
-            cust = cleaned.get(cust) or clean(cust)
             customers.add((pid, cust))
         if pg:
             out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n")

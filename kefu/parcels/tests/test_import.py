@@ -369,3 +369,16 @@ def test_a_file_that_stops_being_valid_text_keeps_the_chunks_before_and_says_whe
     assert batch.state == "failed"
     assert "after line" in batch.error
     assert ScanEvent.objects.count() == batch.created_rows >= 20_000
+
+
+def test_codes_longer_than_their_column_reject_the_row_and_keep_the_rest(point):
+    batch = load([scan("YT0000000001", "派件", "2026-11-20 10:00", emp="9" * 33),
+                  scan("YT0000000002", "到件", "2026-11-20 10:00", product="特" * 31),
+                  scan("YT0000000003", "到件", "2026-11-20 10:00", area="A" * 32, product="特" * 30)])
+
+    assert counts(batch) == ("done", 3, 1, 0, 2)
+    assert rejects(batch) == [
+        (2, f"the employee number {'9' * 33} is longer than 32 characters"),
+        (3, f"the product {'特' * 31} is longer than 30 characters"),
+    ]
+    assert Waybill.objects.get().area.code == "A" * 32

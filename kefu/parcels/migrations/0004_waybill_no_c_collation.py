@@ -26,6 +26,6 @@ def to_default(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("parcels", "0002_fewer_indexes")]
+    dependencies = [("parcels", "0003_sweep_index_skips_missed")]
 
     operations = [migrations.RunPython(to_c, to_default)]

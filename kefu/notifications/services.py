@@ -55,7 +55,8 @@ def notify_each(*, items: Iterable[tuple], verb: str, link: str = "") -> int:
     `notify(users=[user], verb=verb, params=params, link=link)` per pair would
     write — one notice each, its copies for the user's channels, and one post per
     pair for the group robot of the user's point — in three queries however many
-    pairs (inbox rows, channels, outbox rows). Pairs without a user are skipped.
+    pairs (inbox rows, channels, outbox rows; a bulk insert splits only past the
+    database's parameter limit). Pairs without a user are skipped.
     Returns how many notices were written."""
     rows = [Notification(user=user, verb=verb, params=params or {}, link=link)
             for user, params in items if user is not None]

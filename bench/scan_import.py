@@ -20,10 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench import scratch_db
 from bench.machine import REPO, machine_info
 
+POSTGRES_ADMIN_URL = scratch_db.POSTGRES_ADMIN_URL
 RESULTS = Path(__file__).resolve().parent / "results"
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 POSTGRES_DB = "kefu_bench_scans"
 SQLITE_FILE = Path("/tmp/kefu_bench_scans.sqlite3")
 POINT = "310101"
@@ -119,27 +120,11 @@ def _child_import(file: str, chunk_rows: int | None) -> None:
 # ---------------------------------------------------------------- parent side
 
 def _fresh_database(db: str) -> str:
-    if db == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_FILE}"
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {POSTGRES_DB}")
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DB}"
+    return scratch_db.fresh(db, sqlite_file=SQLITE_FILE, postgres_db=POSTGRES_DB)
 
 
 def _drop_database(db: str) -> None:
-    if db == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+    scratch_db.drop(db, sqlite_file=SQLITE_FILE, postgres_db=POSTGRES_DB)
 
 
 def _child(url: str, *args: str) -> dict | None:

@@ -38,10 +38,11 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import scratch_db
 from bench.machine import REPO, machine_info
 
+POSTGRES_ADMIN_URL = scratch_db.POSTGRES_ADMIN_URL
 RESULTS = Path(__file__).resolve().parent / "results"
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 POSTGRES_DB = "kefu_bench_sweep"
 SQLITE_FILE = Path("/tmp/kefu_bench_sweep.sqlite3")
 SH = ZoneInfo("Asia/Shanghai")
@@ -357,26 +358,11 @@ def _child_sweep() -> None:
 # ---------------------------------------------------------------- parent side
 
 def _fresh_database(db: str) -> str:
-    if db == "sqlite":
-        _drop_database(db)
-        return f"sqlite:///{SQLITE_FILE}"
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {POSTGRES_DB}")
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DB}"
+    return scratch_db.fresh(db, sqlite_file=SQLITE_FILE, postgres_db=POSTGRES_DB)
 
 
 def _drop_database(db: str) -> None:
-    if db == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+    scratch_db.drop(db, sqlite_file=SQLITE_FILE, postgres_db=POSTGRES_DB)
 
 
 def _child(db: str, url: str, *args: str) -> tuple[dict, dict]:

@@ -151,7 +151,7 @@ class _Chunk:
     scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite)
     rejects: list[tuple[int, str, list[str]]]  # (line, reason, cells)
     new_points: dict[str, int]  # code → provisional (negative) id, for codes first seen in this chunk
-    position: int  # bytes of the file read so far, for progress
+    position: int  # bytes of the file read so far, for progress; -1 at the end
     # What the chunk's scans name, as staged (escaped for COPY on PostgreSQL):
     areas: set[tuple[int, str]]  # (point id, area code)
     couriers: set[tuple[int, str]]  # (point id, employee number) of delivery scans
@@ -177,7 +177,7 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows) -> N
     for chunk in _in_background(chunks, language=translation.get_language()):
         _store(batch, store, chunk, refs)
         if progress is not None:
-            progress(batch.total_rows, chunk.position)
+            progress(batch.total_rows, batch.size if chunk.position < 0 else chunk.position)
 
 
 class _References:
@@ -402,28 +402,15 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
                          set(pids.values()))
             out, rejects, new_points = [], [], {}
             areas, couriers, customers, products, days = set(), set(), set(), set(), set()
-    yield _Chunk(out, rejects, new_points, _tell(fileobj, end=True), areas, couriers, customers, products, days,
+    yield _Chunk(out, rejects, new_points, -1, areas, couriers, customers, products, days,
                  set(pids.values()))
 
 
-def _tell(fileobj, end: bool = False) -> int:
+def _tell(fileobj) -> int:
     if fileobj is None:
         return 0
-    if end:
-        return file_size_unchanged(fileobj)
     try:
         return fileobj.tell()
-    except (OSError, ValueError):
-        return 0
-
-
-def file_size_unchanged(fileobj) -> int:
-    """The size of a seekable file without moving its position."""
-    try:
-        here = fileobj.tell()
-        size = fileobj.seek(0, 2)
-        fileobj.seek(here)
-        return size
     except (OSError, ValueError):
         return 0
 

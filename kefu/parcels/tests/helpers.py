@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
+SH = ZoneInfo("Asia/Shanghai")
 HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]
 
 
@@ -20,3 +23,8 @@ def scan_csv(rows: list[list[str]], *, encoding: str = "utf-8", header: list[str
 def scan(wb: str, kind: str, at: str, point: str = "P1", emp: str = "", product: str = "",
          promised: str = "", area: str = "", customer: str = "") -> list[str]:
     return [wb, kind, at, point, emp, product, promised, area, customer]
+
+
+def at(text: str) -> dt.datetime:
+    """A "YYYY-MM-DD HH:MM" Asia/Shanghai time."""
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)

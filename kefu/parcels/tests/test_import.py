@@ -16,7 +16,7 @@ from kefu.orgs.models import Area, NetworkPoint, Role, User
 from kefu.orgs.tests.factories import AreaFactory, PointFactory, UserFactory
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ScanEvent, ScanType, Waybill
-from kefu.parcels.tests.helpers import HEADER, scan, scan_csv
+from kefu.parcels.tests.helpers import HEADER, at, scan, scan_csv
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -25,19 +25,10 @@ WAYBILL_FIELDS = ("point_id", "waybill_no", "product", "area_id", "courier_id", 
                   "problem_at", "settled_at")
 
 
-def at(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
-
-
 @pytest.fixture(autouse=True)
 def english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def point():
-    return PointFactory(code="P1")
 
 
 def load(rows, **kwargs):

@@ -1,4 +1,3 @@
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,20 +16,11 @@ from kefu.parcels import services
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep
-from kefu.parcels.tests.helpers import scan, scan_csv
+from kefu.parcels.tests.helpers import at, scan, scan_csv
 from kefu.tickets.models import Channel, Kind, Message, Ticket
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
-
-
-@pytest.fixture
-def point():
-    return PointFactory(code="P1")
 
 
 @pytest.fixture

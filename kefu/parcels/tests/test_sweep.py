@@ -15,25 +15,15 @@ from kefu.orgs.tests.factories import (
     AreaFactory,
     CustomerFactory,
     DepartmentFactory,
-    PointFactory,
     UserFactory,
 )
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill
 from kefu.parcels.sweep import sweep
-from kefu.parcels.tests.helpers import scan, scan_csv
+from kefu.parcels.tests.helpers import at, scan, scan_csv
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
-
-
-@pytest.fixture
-def point():
-    return PointFactory(code="P1")
 
 
 def load(rows):

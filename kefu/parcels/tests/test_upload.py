@@ -52,11 +52,6 @@ def data_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def point():
-    return PointFactory(code="P1")
-
-
-@pytest.fixture
 def supervisor(point):
     return UserFactory(point=point, role=Role.SUPERVISOR, username="sup")
 

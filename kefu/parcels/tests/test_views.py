@@ -11,16 +11,12 @@ from kefu.parcels import selectors
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep
-from kefu.parcels.tests.helpers import scan, scan_csv
+from kefu.parcels.tests.helpers import at, scan, scan_csv
 from kefu.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 11, 21)
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
 
 
 def load(rows):

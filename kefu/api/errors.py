@@ -1,14 +1,17 @@
 """Every API error is JSON: {"code", "message"} and, for validation errors,
 "fields": {field: [messages]}. Codes: not_authenticated (401), forbidden (403),
-not_found (404), validation_error (422), bad_request (400)."""
+not_found (404), validation_error (422), bad_request (400), too_large (413: a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE, refused before it is read)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -22,6 +25,7 @@ STATUS_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "too_large",
     422: "validation_error",
     429: "throttled",
 }
@@ -37,6 +41,8 @@ def _default_messages() -> dict[int, str]:
         403: _("You are not allowed to do this."),
         404: _("Not found."),
         405: _("This method is not allowed here."),
+        413: _("The request is larger than %(limit)s: send less in each request.")
+        % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
         422: _("The data sent is not valid."),
         429: _("Too many requests."),
     }
@@ -66,6 +72,8 @@ def _pydantic_message(err: dict) -> str:
         return _("This field is required.")
     if kind == "string_too_long":
         return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
+    if kind == "too_long":
+        return _("At most %(n)s items.") % {"n": ctx.get("max_length")}
     if kind == "string_too_short":
         return _("This field cannot be blank.")
     if kind in ("enum", "literal_error"):
@@ -127,6 +135,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def invalid_input(request, exc):
         return respond(request, 422, None, ninja_validation_fields(exc))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        return respond(request, 413)
 
     @api.exception_handler(SuspiciousOperation)
     def bad_request(request, exc):

@@ -1,8 +1,13 @@
 """Batch import of scan events: POST /api/scans. The same checks, idempotence
-and storage as `kefu import-scans`; rows of another point are rejected."""
+and storage as `kefu import-scans`; rows of another point are rejected.
+
+At most MAX_SCANS scans per request (more: 422 validation_error) and a body of at
+most DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB; 10,000 scans with every field filled take
+about 4 MB): a larger body is refused before it is read (413 too_large)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
@@ -42,7 +47,9 @@ class ScanBatchOut(Schema):
     rejected: list[RejectOut]
 
 
-@router.post("/scans", response={201: ScanBatchOut}, summary="Import scan events")
+@router.post("/scans", response={201: ScanBatchOut}, summary="Import scan events",
+             description=f"At most {MAX_SCANS:,} scans per request (else 422 validation_error) and a body of "
+                         f"at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1048576} MB (else 413 too_large).")
 def import_scans(request, payload: ScanBatchIn):
     user: User = request.auth
     if user.role not in CS_ROLES or user.point_id is None:

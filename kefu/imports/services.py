@@ -60,6 +60,12 @@ def _validate_mapping(mapping: dict[str, str]) -> dict[str, str]:
     return merged
 
 
+def too_big_message(size: int) -> str:
+    """Why a message file of `size` bytes is refused (over KEFU_MAX_IMPORT_BYTES)."""
+    return _("The file is %(size)s; the limit is %(limit)s.") % {
+        "size": filesizeformat(size), "limit": filesizeformat(settings.KEFU_MAX_IMPORT_BYTES)}
+
+
 def platform_messages_import(
     *,
     point: NetworkPoint,
@@ -79,10 +85,7 @@ def platform_messages_import(
     )
     try:
         if size > settings.KEFU_MAX_IMPORT_BYTES:
-            raise ImportFileError(
-                _("The file is %(size)s; the limit is %(limit)s.")
-                % {"size": filesizeformat(size), "limit": filesizeformat(settings.KEFU_MAX_IMPORT_BYTES)}
-            )
+            raise ImportFileError(too_big_message(size))
         columns = _validate_mapping(mapping or {})
         required = {columns[f] for f in REQUIRED_MESSAGE_FIELDS}
         table = open_table(fileobj, file_name, required=required)

@@ -1,12 +1,15 @@
 import csv
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from kefu.core.upload_limits import upload_refused
 from kefu.imports import selectors, services
 from kefu.imports.forms import PlatformMessageImportForm
 from kefu.imports.models import ImportBatch
@@ -26,10 +29,23 @@ def _message_batch(user, pk: int) -> ImportBatch:
     return batch
 
 
+@csrf_exempt  # the upload's size is checked before its body is read; the token after (_import_upload)
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request):
+    """The point's message imports and the upload form. An upload over the limit is
+    refused before its body is read; nothing is stored."""
     _require_cs(request.user)
+    refused = upload_refused(request, limit=settings.KEFU_MAX_IMPORT_BYTES)
+    if refused is not None:
+        form = PlatformMessageImportForm(request.POST, refused_size=refused)
+        form.is_valid()
+        return _import_list_page(request, form, status=413)
+    return _import_upload(request)
+
+
+@csrf_protect
+def _import_upload(request):
     form = PlatformMessageImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -38,8 +54,12 @@ def import_list(request):
             mapping=form.mapping(), queue=form.cleaned_data["queue"],
         )
         return redirect("import_detail", pk=batch.pk)
+    return _import_list_page(request, form, status=200)
+
+
+def _import_list_page(request, form, *, status: int):
     batches = selectors.batches_visible_to(request.user).filter(kind=ImportBatch.Kind.PLATFORM_MESSAGES)[:50]
-    return render(request, "imports/import_list.html", {"form": form, "batches": batches})
+    return render(request, "imports/import_list.html", {"form": form, "batches": batches}, status=status)
 
 
 @login_required

@@ -62,13 +62,18 @@ SCAN_FILE_SUFFIXES = (".csv", ".txt", *EXCEL_SUFFIXES)
 
 
 class ScanImportForm(forms.Form):
-    """A scan export and, for other layouts, the header of each column (blank: the default)."""
+    """A scan export and, for other layouts, the header of each column (blank: the default).
+    Given `refused_size` (an upload refused before it was read, kefu.core.upload_limits),
+    the form's only error says the file is too big."""
 
     file = forms.FileField(label=_("File (CSV, XLSX, XLS, ODS)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ",".join(SCAN_FILE_SUFFIXES)}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, refused_size: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.refused_size = refused_size
+        if refused_size is not None:
+            self.fields["file"].required = False  # there is no file: it was refused
         for field, default in DEFAULT_SCAN_MAPPING.items():
             self.fields[f"col_{field}"] = forms.CharField(
                 label=SCAN_FIELD_LABELS[field], required=False, max_length=50,
@@ -76,6 +81,8 @@ class ScanImportForm(forms.Form):
             )
 
     def clean_file(self):
+        if self.refused_size is not None:
+            raise forms.ValidationError(too_big_message(self.refused_size))
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
         if "." in name and not name.endswith(SCAN_FILE_SUFFIXES):

@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import safe_next
+from kefu.core.upload_limits import upload_refused
 from kefu.imports.models import ImportBatch
 from kefu.imports.views import rejects_csv
 from kefu.orgs.models import Role
@@ -108,12 +110,24 @@ def _require_scan_importer(user) -> None:
         raise PermissionDenied
 
 
+@csrf_exempt  # the upload's size is checked before its body is read; the token after (_scan_upload)
 @login_required
 @require_http_methods(["GET", "POST"])
 def scan_imports(request):
-    """The point's scan import batches and the upload form; an upload starts a background import."""
+    """The point's scan import batches and the upload form; an upload starts a background import.
+    An upload over the limit is refused before its body is read."""
+    _require_scan_importer(request.user)
+    refused = upload_refused(request, limit=settings.KEFU_MAX_SCAN_IMPORT_BYTES)
+    if refused is not None:
+        form = forms.ScanImportForm(request.POST, refused_size=refused)
+        form.is_valid()
+        return _scan_imports_page(request, form, status=413)
+    return _scan_upload(request)
+
+
+@csrf_protect
+def _scan_upload(request):
     user = request.user
-    _require_scan_importer(user)
     form = forms.ScanImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -122,11 +136,15 @@ def scan_imports(request):
             form.add_error("file", exc)
         else:
             return redirect("scan_import_detail", pk=batch.pk)
-    uploads.scan_imports_fail_stalled(point_id=user.point_id)
-    batches = uploads.scan_batches_visible_to(user).select_related("created_by")[:50]
+    return _scan_imports_page(request, form, status=400 if form.errors else 200)
+
+
+def _scan_imports_page(request, form, *, status: int):
+    uploads.scan_imports_fail_stalled(point_id=request.user.point_id)
+    batches = uploads.scan_batches_visible_to(request.user).select_related("created_by")[:50]
     return render(request, "parcels/scan_imports.html",
                   {"form": form, "batches": batches, "max_mb": settings.KEFU_MAX_SCAN_IMPORT_BYTES // 1048576},
-                  status=400 if form.errors else 200)
+                  status=status)
 
 
 @login_required

@@ -1,6 +1,9 @@
+import json
+
 import pytest
 
 from kefu.api.tests.conftest import make_user, token_for
+from kefu.core.tests.uploads import CountingInput
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import PointFactory
 from kefu.parcels.models import ScanEvent, Waybill
@@ -66,3 +69,33 @@ def test_a_missing_field_is_a_validation_error(api, point):
 
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+
+
+def test_more_than_ten_thousand_scans_is_a_validation_error_saying_the_limit(client, point):
+    key = token_for(make_user(Role.SUPERVISOR, point))
+    row = scans(point.code)["scans"][0]
+
+    response = client.post("/api/scans", {"scans": [row] * 10_001}, content_type="application/json",
+                           headers={"Authorization": f"Bearer {key}", "Accept-Language": "en"})
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"scans": ["At most 10000 items."]}
+    assert ScanEvent.objects.count() == 0
+
+
+def test_a_body_over_the_size_limit_is_refused_unread_with_code_and_message(client, point, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    key = token_for(make_user(Role.SUPERVISOR, point))
+    body = json.dumps({"scans": scans(point.code)["scans"] * 10}).encode()
+    assert len(body) > 1000
+    sent = CountingInput(body)
+
+    response = client.generic("POST", "/api/scans", body, content_type="application/json",
+                              headers={"Authorization": f"Bearer {key}", "Accept-Language": "en"},
+                              **{"wsgi.input": sent})
+
+    assert response.status_code == 413
+    assert response.json() == {"code": "too_large",
+                               "message": "The request is larger than 1000\xa0bytes: send less in each request."}
+    assert sent.bytes_read == 0
+    assert ScanEvent.objects.count() == 0

@@ -5,8 +5,12 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.test import Client
 from django.urls import reverse
 
+from kefu.core.tests.uploads import multipart_body, raw_post
+from kefu.core.upload_limits import FORM_SLACK
 from kefu.imports.models import ImportBatch
 from kefu.imports.tests.files import csv_bytes, message, xlsx_bytes
 from kefu.orgs.models import Queue, Role
@@ -78,17 +82,76 @@ def test_an_upload_with_a_column_mapping(client):
     assert (ticket.platform_message_id, ticket.queue, ticket.category.code) == ("W1", Queue.DEPARTURE, "lost")
 
 
-def test_a_failed_import_shows_its_error(client, settings):
-    settings.KEFU_MAX_IMPORT_BYTES = 50
+def test_a_failed_import_shows_its_error(client):
     point = PointFactory()
     client.force_login(AgentFactory(point=point))
 
-    response = upload(client, csv_bytes([message("F1")]))
+    response = upload(client, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
 
     page = client.get(response["Location"], **ENGLISH)
     assert ImportBatch.objects.get().state == ImportBatch.State.FAILED
-    assert "the limit is 50\xa0bytes." in page.content.decode()
+    assert "The file is not text in a known encoding." in page.content.decode()
     assert Ticket.objects.count() == 0
+
+
+@pytest.fixture
+def spool(settings, tmp_path):
+    """Where Django writes uploads too big for memory (every upload above 1 KB here)."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    return tmp_path
+
+
+def test_an_oversized_file_is_refused_unread_with_its_size_and_nothing_is_stored(client, settings, spool):
+    settings.KEFU_MAX_IMPORT_BYTES = 1000
+    client.force_login(AgentFactory(point=PointFactory()))
+    body = multipart_body(csv_bytes([message(f"B{i}") for i in range(2000)]), name="留言.csv",
+                          queue=Queue.ARRIVAL)
+    assert len(body) > 1000 + FORM_SLACK
+
+    response, sent = raw_post(client, reverse("import_list"), body, **ENGLISH)
+
+    assert response.status_code == 413
+    assert sent.bytes_read == 0
+    html = response.content.decode()
+    assert f"The file is {filesizeformat(len(body))}; the limit is 1000\xa0bytes." in html
+    assert "This field is required" not in html
+    assert (ImportBatch.objects.count(), Ticket.objects.count(), list(spool.iterdir())) == (0, 0, [])
+
+
+def test_a_file_just_over_the_limit_is_refused_while_it_streams_in(client, settings, spool):
+    data = csv_bytes([message(f"B{i}") for i in range(100)])
+    settings.KEFU_MAX_IMPORT_BYTES = len(data) - 1
+    client.force_login(AgentFactory(point=PointFactory()))
+
+    response = upload(client, data)
+
+    assert response.status_code == 413
+    assert f"the limit is {filesizeformat(len(data) - 1)}." in response.content.decode()
+    assert (ImportBatch.objects.count(), Ticket.objects.count(), list(spool.iterdir())) == (0, 0, [])
+
+
+def test_a_file_of_exactly_the_limit_is_imported(client, settings, spool):
+    data = csv_bytes([message(f"B{i}") for i in range(100)])
+    settings.KEFU_MAX_IMPORT_BYTES = len(data)
+    client.force_login(AgentFactory(point=PointFactory()))
+
+    response = upload(client, data)
+
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.size, batch.created_rows) == (ImportBatch.State.DONE, len(data), 100)
+    assert list(spool.iterdir()) == []
+
+
+def test_the_upload_still_checks_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(AgentFactory(point=PointFactory()))
+
+    response = upload(client, csv_bytes([message("C1")]))
+
+    assert response.status_code == 403
+    assert ImportBatch.objects.count() == 0
 
 
 def test_the_import_list_shows_only_the_own_points_batches(client):

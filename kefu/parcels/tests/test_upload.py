@@ -16,9 +16,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from kefu.core.tests.uploads import multipart_body, raw_post
+from kefu.core.upload_limits import FORM_SLACK
 from kefu.imports.models import ImportBatch
 from kefu.imports.tests.files import xlsx_bytes
 from kefu.orgs.models import Role
@@ -59,6 +62,20 @@ def supervisor(point):
 def kept_files() -> list[str]:
     folder = uploads.upload_dir()
     return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+@pytest.fixture
+def spool(settings, tmp_path):
+    """Where Django writes uploads too big for memory (every upload above 1 KB here)."""
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    return settings.FILE_UPLOAD_TEMP_DIR
+
+
+def batch_token() -> str:
+    [token] = kept_files()
+    return token
 
 
 def upload(client, data: bytes, name: str = "扫描.csv", **fields):
@@ -185,17 +202,58 @@ def test_an_xlsx_export_with_other_column_names(client, supervisor):
     assert ScanEvent.objects.get().waybill_no == "YT0000000021"
 
 
-def test_an_oversized_file_is_refused_with_a_clear_error_and_nothing_kept(client, settings, supervisor):
+def test_an_oversized_file_is_refused_with_a_clear_error_and_nothing_kept(client, settings, supervisor, spool):
     settings.KEFU_MAX_SCAN_IMPORT_BYTES = 1024 * 1024
     client.force_login(supervisor)
     data = scan_csv([scan(f"YT{i:010d}", "到件", "2026-11-20 09:00") for i in range(30_000)]).getvalue()
-    assert len(data) > 1024 * 1024
+    assert len(data) > 1024 * 1024 + FORM_SLACK
+    body = multipart_body(data, name="扫描.csv")
+
+    response, sent = raw_post(client, reverse("scan_imports"), body, **ENGLISH)
+
+    assert response.status_code == 413
+    assert sent.bytes_read == 0  # refused on its Content-Length
+    html = response.content.decode()
+    assert f"The file is {round(len(body) / 1048576, 1)} MB; the limit is 1 MB." in html
+    assert 'id="scan-upload"' in html and "This field is required" not in html
+    assert ImportBatch.objects.count() == 0 and kept_files() == [] and list(spool.iterdir()) == []
+
+
+def test_a_file_just_over_the_limit_is_refused_while_it_streams_in(client, settings, supervisor, spool):
+    # Within the form's slack its Content-Length passes: the file's bytes are counted.
+    settings.KEFU_MAX_SCAN_IMPORT_BYTES = 100_000
+    client.force_login(supervisor)
+    data = (",".join(HEADER) + "\r\n").encode().ljust(100_001, b"#")
 
     response = upload(client, data)
 
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert f"The file is {round(len(data) / 1048576, 1)} MB; the limit is 1 MB." in html
+    assert response.status_code == 413
+    assert "the limit is 0 MB." in response.content.decode()
+    assert ImportBatch.objects.count() == 0 and kept_files() == [] and list(spool.iterdir()) == []
+
+
+def test_a_file_of_exactly_the_limit_is_taken(client, settings, supervisor, spool):
+    settings.KEFU_MAX_SCAN_IMPORT_BYTES = 100_000
+    client.force_login(supervisor)
+    data = scan_csv(ROWS).getvalue()
+    data += b"\r\n" * ((100_000 - len(data)) // 2)
+    assert len(data) == 100_000
+
+    response = upload(client, data)
+
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert (batch.size, kept_files()) == (100_000, [batch_token()])
+    assert list(spool.iterdir()) == []  # moved into the upload folder
+
+
+def test_the_upload_still_checks_the_csrf_token(supervisor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(supervisor)
+
+    response = upload(client, scan_csv(ROWS).getvalue())
+
+    assert response.status_code == 403
     assert ImportBatch.objects.count() == 0 and kept_files() == []
 
 

@@ -121,6 +121,11 @@ KEFU_EMBEDDED_JOBS = env.env_bool("KEFU_EMBEDDED_JOBS", not CELERY_BROKER_URL)
 
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# Notifications: how long delivered and given-up outbox rows and read notices are kept (days).
+KEFU_OUTBOX_SENT_RETENTION_DAYS = env.env_int("KEFU_OUTBOX_SENT_RETENTION_DAYS", 30)
+KEFU_OUTBOX_DEAD_RETENTION_DAYS = env.env_int("KEFU_OUTBOX_DEAD_RETENTION_DAYS", 90)
+KEFU_READ_NOTIFICATION_RETENTION_DAYS = env.env_int("KEFU_READ_NOTIFICATION_RETENTION_DAYS", 180)
+
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -36,6 +36,8 @@ JOBS: list[Job] = [
     Job("sla_sweep", 60, "kefu.tickets.tasks.sla_sweep_job"),
     Job("parcel_sweep", 60, "kefu.parcels.tasks.parcel_sweep_job"),
     Job("outbox", 15, "kefu.notifications.tasks.outbox_job"),
+    # Daily; the embedded runner also runs it when the server starts.
+    Job("notifications_purge", 24 * 3600, "kefu.notifications.tasks.purge_job"),
 ]
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -283,3 +283,64 @@ def _finish(message: OutboxMessage, *, state: str, now: dt.datetime | None, erro
     if updated != 1:
         logger.warning("outbox claim lost id=%s", message.pk)
     return state
+
+
+# --- Purging old rows -------------------------------------------------------
+
+PURGE_BATCH = 1000
+
+
+def notifications_purge(*, now: dt.datetime | None = None, batch: int = PURGE_BATCH,
+                        budget_s: float = 30.0) -> dict[str, int]:
+    """Delete what nobody needs any more; returns how many rows of each kind.
+
+    - outbox rows sent more than KEFU_OUTBOX_SENT_RETENTION_DAYS ago;
+    - dead outbox rows (given up, or their channel disabled) whose last attempt was
+      due more than KEFU_OUTBOX_DEAD_RETENTION_DAYS ago;
+    - in-app notices read more than KEFU_READ_NOTIFICATION_RETENTION_DAYS ago, with
+      their outbox rows, unless one of those is still to be sent. Unread notices stay.
+
+    Deletes at most `batch` rows per statement, each batch committed on its own (no
+    long lock, no huge transaction), and starts no new batch after `budget_s`
+    seconds: a backlog is worked off over several runs. Idempotent; safe in several
+    workers at once (a row deleted twice is deleted once). `now` is for tests.
+    """
+    now = now or timezone.now()
+    deadline = time.monotonic() + budget_s
+    days = dt.timedelta(days=1)
+    sent_before = now - settings.KEFU_OUTBOX_SENT_RETENTION_DAYS * days
+    dead_before = now - settings.KEFU_OUTBOX_DEAD_RETENTION_DAYS * days
+    read_before = now - settings.KEFU_READ_NOTIFICATION_RETENTION_DAYS * days
+    # next_attempt_at <= sent_at (a row is sent once due): the redundant condition
+    # lets the (state, next_attempt_at) index find the rows.
+    sent = OutboxMessage.objects.filter(state=OutboxMessage.State.SENT, next_attempt_at__lt=sent_before,
+                                        sent_at__lt=sent_before)
+    dead = OutboxMessage.objects.filter(state=OutboxMessage.State.DEAD, next_attempt_at__lt=dead_before)
+    undelivered = OutboxMessage.objects.filter(
+        notification=OuterRef("pk"), state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.FAILED])
+    read = Notification.objects.filter(read_at__lt=read_before).exclude(Exists(undelivered))
+    counts = {
+        "outbox_sent": _delete_in_batches(sent, batch=batch, deadline=deadline),
+        "outbox_dead": _delete_in_batches(dead, batch=batch, deadline=deadline),
+        "notifications_read": _delete_in_batches(read, batch=batch, deadline=deadline),
+    }
+    logger.info("notifications purged outbox_sent=%s outbox_dead=%s notifications_read=%s",
+                counts["outbox_sent"], counts["outbox_dead"], counts["notifications_read"])
+    return counts
+
+
+def _delete_in_batches(rows, *, batch: int, deadline: float) -> int:
+    """Delete `rows` `batch` at a time in primary-key order, each batch from where the
+    last one stopped (nothing looked at twice); no new batch after `deadline`
+    (time.monotonic()). A notice's outbox rows go with it (one DELETE … IN per batch)."""
+    deleted, after = 0, 0
+    while True:
+        ids = list(rows.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            _, by_model = rows.filter(pk__in=ids).only("pk").delete()
+        deleted += by_model.get(rows.model._meta.label, 0)
+        after = ids[-1]
+        if len(ids) < batch or time.monotonic() >= deadline:
+            return deleted

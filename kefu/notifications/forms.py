@@ -1,10 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kefu.notifications.channels import ROBOT_HOSTS, webhook_url_error
 from kefu.notifications.models import Channel, Notification
 
 
 class ChannelForm(forms.Form):
+    """A channel to add. A robot's webhook URL must not lead into our own network
+    (`channels.webhook_url_error`); the send checks the address again."""
+
     kind = forms.ChoiceField(label=_("Kind"), choices=Channel.Kind.choices)
     target = forms.CharField(
         label=_("Webhook URL or email address"), max_length=500,
@@ -20,3 +24,12 @@ class ChannelForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not can_manage_point:
             del self.fields["for_point"]
+
+    def clean(self):
+        data = super().clean()
+        kind, target = data.get("kind"), data.get("target")
+        if kind in ROBOT_HOSTS and target:
+            error = webhook_url_error(kind, target)
+            if error:
+                self.add_error("target", error)
+        return data

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 
 URL = "/notifications/channels/"
 HOOK = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
+FEISHU_HOOK = "https://open.feishu.cn/open-apis/bot/v2/hook/abc"
 
 
 def test_url_name():
@@ -79,18 +80,18 @@ def test_manager_adds_a_point_group_robot_and_agents_do_not_see_it(client):
     agent = AgentFactory(point=manager.point)
     client.force_login(manager)
     # when
-    client.post(URL, {"action": "add", "kind": "feishu", "target": HOOK, "for_point": "on"})
+    client.post(URL, {"action": "add", "kind": "feishu", "target": FEISHU_HOOK, "for_point": "on"})
     # then
     channel = Channel.objects.get()
     assert (channel.user_id, channel.point_id) == (None, manager.point_id)
     client.force_login(agent)
-    assert HOOK not in client.get(URL).content.decode()
+    assert FEISHU_HOOK not in client.get(URL).content.decode()
     assert client.post(URL, {"action": "delete", "pk": channel.pk}).status_code == 404
 
 
 def test_agent_cannot_add_for_point(client):
     agent = AgentFactory()
     client.force_login(agent)
-    client.post(URL, {"action": "add", "kind": "feishu", "target": HOOK, "for_point": "on"})
+    client.post(URL, {"action": "add", "kind": "feishu", "target": FEISHU_HOOK, "for_point": "on"})
     channel = Channel.objects.get()
     assert (channel.user_id, channel.point_id) == (agent.pk, None)

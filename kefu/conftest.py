@@ -32,12 +32,16 @@ def _shared_taxonomy(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_sla_policies():
-    # Each test's database has its own policies: never reuse another test's cached copy.
+    # Each test's database has its own policies, tokens and categories: never
+    # reuse another test's cached copy.
+    from kefu.core.ttlcache import clear_all
     from kefu.tickets.sla import clear_policy_cache
 
     clear_policy_cache()
+    clear_all()
     yield
     clear_policy_cache()
+    clear_all()
 
 
 def _cjk_font_present() -> bool:

@@ -12,8 +12,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <key>`: one indexed lookup, user joined in.
-    Ninja views are CSRF-exempt; only cookie auth checks CSRF."""
+    """`Authorization: Bearer <key>`: one indexed lookup, user joined in, then
+    cached briefly (selectors.api_token_for_key). Ninja views are CSRF-exempt;
+    only cookie auth checks CSRF."""
 
     def authenticate(self, request, token: str):
         api_token = selectors.api_token_for_key(token.strip())

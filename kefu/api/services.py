@@ -8,6 +8,7 @@ import secrets
 
 from django.db import transaction
 
+from kefu.api import selectors
 from kefu.api.models import ApiToken, hash_key
 from kefu.orgs.models import User
 
@@ -32,8 +33,14 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Refused from now on: this process forgets its cached copy at once (and again
+    at commit, in case a request read the row meanwhile); other processes within
+    selectors.TOKEN_CACHE_SECONDS."""
     ApiToken.objects.filter(pk=token.pk).update(revoked=True)
     token.revoked = True
+    key_hash = token.key_hash
+    selectors.api_token_cache_drop(key_hash)
+    transaction.on_commit(lambda: selectors.api_token_cache_drop(key_hash))
     logger.info("api token revoked", extra={"token_id": token.pk, "user_id": token.user_id})
     return token
 
@@ -44,5 +51,10 @@ def api_token_mark_used(*, token: ApiToken, now: dt.datetime) -> None:
     last = token.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return
-    ApiToken.objects.filter(pk=token.pk, last_used_at=last).update(last_used_at=now)
+    written = ApiToken.objects.filter(pk=token.pk, last_used_at=last).update(last_used_at=now)
     token.last_used_at = now
+    if written:
+        selectors.api_token_cache_note_used(token)
+    else:
+        # Another process wrote it first: read the row afresh next time.
+        selectors.api_token_cache_drop(token.key_hash)

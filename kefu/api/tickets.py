@@ -7,7 +7,6 @@ tickets; any other staff who can see a ticket may add an internal note."""
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -44,12 +43,10 @@ def _require_cs(user: User) -> None:
 
 def _category(user: User, code: str) -> Category:
     """The active category `code` of the user's point, else the shared one."""
-    rows = list(
-        Category.objects.filter(Q(point_id=user.point_id) | Q(point__isnull=True), code=code, active=True)
-    )
-    if not rows:
+    category = selectors.category_for_code(point_id=user.point_id, code=code)
+    if category is None:
         raise ValidationError({"category": _("Unknown category: %(code)s") % {"code": code}})
-    return min(rows, key=lambda c: c.point_id is None)
+    return category
 
 
 # Routing (services.choose_assignee) reads the area's owner first: joined here,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kefu.tickets import sla
+from kefu.tickets import selectors, sla
 from kefu.tickets.models import Category, SLAPolicy, Ticket
 
 
@@ -8,6 +8,18 @@ from kefu.tickets.models import Category, SLAPolicy, Ticket
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "group", "urgent", "department_kind", "point", "active")
     list_filter = ("group", "urgent", "active")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        selectors.clear_category_cache()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        selectors.clear_category_cache()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        selectors.clear_category_cache()
 
 
 @admin.register(SLAPolicy)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -11,11 +12,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.orgs.models import Area, Customer, Role, User
 from kefu.orgs.selectors import team_member_ids
 from kefu.tickets import sla
 from kefu.tickets.lookups import RowCompare
-from kefu.tickets.models import Attachment, Event, FollowUp, Message, Status, Ticket
+from kefu.tickets.models import Attachment, Category, Event, FollowUp, Message, Status, Ticket
 
 PAGE_SIZE = 50
 # `is_open IN (true)` rather than `is_open = true`: Django writes the latter as a bare
@@ -24,6 +26,30 @@ PAGE_SIZE = 50
 OPEN = Q(is_open__in=[True])
 _WAYBILL = re.compile(r"^[A-Za-z]{0,4}\d{8,20}$")
 _PHONE = re.compile(r"^\+?\d[\d\- ]{5,15}$")
+
+
+# Active categories by code, per point, kept for a minute like the SLA policies:
+# every API creation names one, and they change rarely (the admin clears this).
+CATEGORY_CACHE_SECONDS = 60.0
+_categories = TTLCache(CATEGORY_CACHE_SECONDS)
+
+
+def category_for_code(*, point_id: int | None, code: str) -> Category | None:
+    """The active category `code` of the point, else the shared one; None if
+    neither. A copy of the cached row: the caller may keep it."""
+    by_code = _categories.get(point_id)
+    if by_code is MISSING:
+        generation = _categories.generation
+        rows = Category.objects.filter(Q(point_id=point_id) | Q(point__isnull=True), active=True)
+        # Shared first, so that the point's own category of the same code wins.
+        by_code = {c.code: c for c in sorted(rows, key=lambda c: c.point_id is not None)}
+        _categories.put(point_id, by_code, generation=generation)
+    category = by_code.get(code)
+    return copy.copy(category) if category is not None else None
+
+
+def clear_category_cache() -> None:
+    _categories.clear()
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:

@@ -36,3 +36,42 @@ def test_least_loaded_agent_is_the_first_by_load():
 
     assert selectors.least_loaded_agent(point_id=point.pk, queue=Queue.ARRIVAL) == idle
     assert selectors.least_loaded_agent(point_id=point.pk, queue=Queue.DEPARTURE) is None
+
+
+def test_category_for_code_prefers_the_points_own_and_skips_inactive_ones():
+    from kefu.tickets.models import Category
+
+    point, other = PointFactory(), PointFactory()
+    own = Category.objects.create(point=point, code="delay", name="本网点延误", group="express")
+    Category.objects.create(point=other, code="private", name="别人的", group="express")
+    Category.objects.create(point=point, code="old", name="停用", group="express", active=False)
+
+    assert selectors.category_for_code(point_id=point.pk, code="delay") == own
+    assert selectors.category_for_code(point_id=other.pk, code="delay").point_id is None  # shared
+    assert selectors.category_for_code(point_id=point.pk, code="lost").point_id is None
+    assert selectors.category_for_code(point_id=point.pk, code="private") is None
+    assert selectors.category_for_code(point_id=point.pk, code="old") is None
+
+
+def test_category_for_code_is_cached_per_point_and_hands_out_copies(django_assert_num_queries):
+    point, other = PointFactory(), PointFactory()
+    first = selectors.category_for_code(point_id=point.pk, code="delay")
+    with django_assert_num_queries(0):
+        second = selectors.category_for_code(point_id=point.pk, code="delay")
+        assert selectors.category_for_code(point_id=point.pk, code="nope") is None
+    assert second == first
+    assert second is not first
+    with django_assert_num_queries(1):
+        selectors.category_for_code(point_id=other.pk, code="delay")
+
+
+def test_category_admin_clears_the_cache(admin_client):
+    from kefu.tickets.models import Category
+
+    point = PointFactory()
+    assert selectors.category_for_code(point_id=point.pk, code="delay").point_id is None
+    r = admin_client.post("/admin/tickets/category/add/", {
+        "point": point.pk, "code": "delay", "name": "本网点延误", "group": "express", "sort": 0, "active": "on",
+    })
+    assert r.status_code == 302
+    assert selectors.category_for_code(point_id=point.pk, code="delay") == Category.objects.get(point=point)

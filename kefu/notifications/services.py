@@ -23,6 +23,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.notifications import channels as delivery
 from kefu.notifications import selectors
 from kefu.notifications.models import Channel, Notification, OutboxMessage
@@ -33,6 +34,14 @@ MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=5)  # longer than a claimed batch can take (BATCH × 5 s timeout)
 BATCH = 10
 OUTBOX_LANGUAGE = "zh-hans"
+
+# Users and points known to have no enabled channel, kept for a few seconds: most
+# have none, and then a notice (one per created ticket) needs no channel query.
+# Only the absence is cached, never a channel (a deleted one must not be used).
+# Adding or enabling a channel clears this process's copy; other processes see a
+# new channel within NO_CHANNEL_CACHE_SECONDS.
+NO_CHANNEL_CACHE_SECONDS = 10.0
+_no_channel = TTLCache(NO_CHANNEL_CACHE_SECONDS, max_entries=4096)
 
 
 def notify(*, users: Iterable, verb: str, params: dict | None = None, link: str = "") -> int:
@@ -91,9 +100,17 @@ def _outbox_rows(rows: list[Notification], *, verb: str, one_call: bool = True) 
     point); else each row stands for a call of its own."""
     point_of = {n.user_id: n.user.point_id for n in rows}
     point_ids = {p for p in point_of.values() if p is not None}
-    found = Channel.objects.filter(
+    keys = [("user", u) for u in point_of] + [("point", p) for p in point_ids]
+    if all(_no_channel.get(k) is not MISSING for k in keys):
+        return []
+    generation = _no_channel.generation
+    found = list(Channel.objects.filter(
         Q(user_id__in=list(point_of)) | Q(point_id__in=point_ids), enabled=True
-    )
+    ))
+    owners = {("user", c.user_id) if c.user_id is not None else ("point", c.point_id) for c in found}
+    for key in keys:
+        if key not in owners:
+            _no_channel.put(key, True, generation=generation)
     chosen = [c for c in found if c.accepts(verb)]
     if not chosen:
         return []
@@ -176,8 +193,18 @@ def channel_add(*, user, kind: str, target: str, verbs: Iterable[str] | None = N
     if for_point:
         if not selectors.can_manage_point_channels(user):
             raise PermissionDenied
-        return Channel.objects.create(point_id=user.point_id, kind=kind, target=target, verbs=verbs)
-    return Channel.objects.create(user=user, kind=kind, target=target, verbs=verbs)
+        channel = Channel.objects.create(point_id=user.point_id, kind=kind, target=target, verbs=verbs)
+    else:
+        channel = Channel.objects.create(user=user, kind=kind, target=target, verbs=verbs)
+    _forget_no_channel()
+    return channel
+
+
+def _forget_no_channel() -> None:
+    """A channel was added or enabled: now, and again at commit (a notice may have
+    looked meanwhile)."""
+    _no_channel.clear()
+    transaction.on_commit(_no_channel.clear)
 
 
 @transaction.atomic
@@ -185,6 +212,8 @@ def channel_set_enabled(*, user, channel_id: int, enabled: bool) -> Channel:
     channel = selectors.channel_access(user, channel_id)
     Channel.objects.filter(pk=channel.pk).update(enabled=enabled)
     channel.enabled = enabled
+    if enabled:
+        _forget_no_channel()
     return channel
 
 

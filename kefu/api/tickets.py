@@ -24,6 +24,7 @@ from kefu.api.schemas import (
     TicketPageOut,
     TicketPatch,
     message_out,
+    rendered,
     ticket_out,
 )
 from kefu.orgs import selectors as org_selectors
@@ -102,7 +103,7 @@ def create_ticket(request, payload: TicketIn):
         raise ValidationError(
             {"platform_message_id": _("A ticket for this platform message already exists.")}
         ) from None
-    return Status(201, ticket_out(ticket))
+    return rendered(ticket_out(ticket), status=201)  # TicketOut's shape, not validated again
 
 
 @router.get("/tickets", response={200: TicketPageOut, **ERRORS}, auth=read_auth,

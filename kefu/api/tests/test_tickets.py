@@ -1,5 +1,9 @@
-import pytest
+import json
 
+import pytest
+from ninja.renderers import JSONRenderer
+
+from kefu.api.schemas import TicketOut, ticket_out
 from kefu.api.tests.conftest import make_user, token_for
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Customer, Queue, Role
@@ -62,6 +66,19 @@ def test_minimal_create_defaults(api, manager_key):
     body = r.json()
     assert (body["kind"], body["queue"], body["category"], body["customer_id"]) == (
         "inquiry", "departure", None, None)
+
+
+def test_created_ticket_is_rendered_as_its_schema_would_render_it(api, point, manager_key):
+    owner = AgentFactory(point=point)
+    customer = CustomerFactory(point=point, area=AreaFactory(point=point, owner=owner))
+    r = api.post("/api/tickets", {"subject": "丢件", "queue": "arrival", "customer_id": customer.pk,
+                                  "category": "lost", "waybill_no": "yt1"}, token=manager_key)
+    assert r.status_code == 201
+    assert r["Content-Type"] == "application/json; charset=utf-8"
+    ticket = Ticket.objects.get()
+    validated = TicketOut.model_validate(ticket_out(ticket)).model_dump()
+    assert r.json() == json.loads(JSONRenderer().render(None, validated, response_status=201))
+    assert list(r.json()) == list(TicketOut.model_fields)
 
 
 def test_point_category_wins_over_the_shared_one(api, point, manager_key):

@@ -43,8 +43,9 @@ from bench.machine import REPO, machine_info
 
 POSTGRES_ADMIN_URL = scratch_db.POSTGRES_ADMIN_URL
 RESULTS = Path(__file__).resolve().parent / "results"
-POSTGRES_DB = "kefu_bench_sweep"
-SQLITE_FILE = Path("/tmp/kefu_bench_sweep.sqlite3")
+# Another name lets two people run the benchmark on one server at once.
+POSTGRES_DB = os.environ.get("KEFU_BENCH_SWEEP_DB", "kefu_bench_sweep")
+SQLITE_FILE = Path(f"/tmp/{POSTGRES_DB}.sqlite3")
 SH = ZoneInfo("Asia/Shanghai")
 DAY = dt.datetime(2026, 11, 20, tzinfo=SH)  # the day the parcels arrive
 AT = DAY + dt.timedelta(days=1, hours=6)  # the first sweep: next morning 06:00
@@ -134,6 +135,7 @@ class Expected:
         self.raised = [0] * len(times)
         self.missed = [0] * len(times)
         self.saved = [0] * len(times)
+        self.returned = [0] * len(times)
         self.open_at_first = 0  # not signed off or returned at AT
 
     def add(self, row) -> None:
@@ -159,14 +161,18 @@ class Expected:
                     and (settled is None or settled > t)):
                 warned = True
                 self.raised[k] += 1
-            if warned and not closed and signed is not None and signed <= t and signed < deadline:
-                closed = True
-                self.saved[k] += 1
+            if warned and not closed and settled is not None and settled <= t and settled <= deadline:
+                closed = True  # saved when signed off first, returned (退回) when returned first
+                if signed == settled:
+                    self.saved[k] += 1
+                else:
+                    self.returned[k] += 1
 
     def as_dict(self) -> dict:
-        return {"full": {"raised": self.raised[0], "missed": self.missed[0], "saved": self.saved[0]},
+        return {"full": {"raised": self.raised[0], "missed": self.missed[0], "saved": self.saved[0],
+                         "returned": self.returned[0]},
                 "minutes": {"raised": sum(self.raised[1:]), "missed": sum(self.missed[1:]),
-                            "saved": sum(self.saved[1:])},
+                            "saved": sum(self.saved[1:]), "returned": sum(self.returned[1:])},
                 "open_at_first_sweep": self.open_at_first}
 
 
@@ -306,16 +312,19 @@ def _timed_sweep(at: dt.datetime) -> dict:
 
 
 def _plans(at: dt.datetime) -> dict:
-    """The plans of the sweep's three statements at `at` (EXPLAIN only: nothing runs)."""
+    """The plans of the sweep's candidate and closing statements at `at`, reading on
+    from a minute before it as a minute sweep does (EXPLAIN only: nothing runs)."""
     from django.db import connection
 
     from kefu.parcels import sweep as sweep_module
 
     p = connection.ops.adapt_datetimefield_value(at)
+    since = connection.ops.adapt_datetimefield_value(at - dt.timedelta(minutes=1))
+    miss = sweep_module.MISS_CANDIDATES_PG if connection.vendor == "postgresql" else sweep_module.MISS_CANDIDATES
     statements = {
-        "miss": (sweep_module._claim_sql(sweep_module.MISS_SQL), [p, p, p]),
-        "warn": (sweep_module._claim_sql(sweep_module.WARN_SQL), [p, p, p, p, p]),
-        "save": (sweep_module.SAVE_SQL, ["saved", p, "open", "acknowledged", p]),
+        "miss": (sweep_module._sql(miss, sweep_module._MISS, after=1), [p, since]),
+        "warn": (sweep_module._sql(sweep_module.WARN_CANDIDATES, sweep_module._WARN, after=1), [p, since, p, p]),
+        "save": (sweep_module.CLOSE_SQL, [p, "saved", "returned", "open", "acknowledged", p]),
     }
     prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     plans = {}
@@ -331,7 +340,7 @@ def _child_sweep() -> None:
     from django.db import connection
 
     from kefu.notifications.models import Notification, OutboxMessage
-    from kefu.parcels.models import ParcelWarning, Waybill
+    from kefu.parcels.models import ParcelWarning, Waybill, WaybillMark
 
     connection.ensure_connection()
     Waybill.objects.exists()
@@ -350,7 +359,7 @@ def _child_sweep() -> None:
                  "peak_increase_mb": round(peak - rss_before, 1), **after_full},
         "minutes": minutes, "idle": idle, "plans": plans,
         "totals": {"warnings": ParcelWarning.objects.count(),
-                   "missed_waybills": Waybill.objects.filter(missed_at__isnull=False).count(),
+                   "missed_waybills": WaybillMark.objects.filter(missed_at__isnull=False).count(),
                    "notifications": Notification.objects.count(), "outbox": OutboxMessage.objects.count()},
     }, default=str))
 
@@ -408,18 +417,17 @@ def run(db: str, n: int, mix: str, keep: bool) -> dict:
             _drop_database(db)
     expected = setup["expected"]
     full, minutes, idle = measured["full"], measured["minutes"], measured["idle"]
-    got = {"full": {k: full[k] for k in ("raised", "missed", "saved")},
-           "minutes": {k: _sum(minutes, k) for k in ("raised", "missed", "saved")}}
-    checks = {name: got[name] == {k: expected[name][k] for k in ("raised", "missed", "saved")}
-              for name in ("full", "minutes")}
-    checks["idle"] = all(r["raised"] == r["missed"] == r["saved"] == 0 for r in idle)
+    kinds = ("raised", "missed", "saved", "returned")
+    got = {"full": {k: full[k] for k in kinds}, "minutes": {k: _sum(minutes, k) for k in kinds}}
+    checks = {name: got[name] == {k: expected[name][k] for k in kinds} for name in ("full", "minutes")}
+    checks["idle"] = all(r["raised"] == r["missed"] == r["saved"] == r["returned"] == 0 for r in idle)
     minute = _summary(minutes)
     return {
         "db": db, "waybills": setup["waybills"], "mix": mix, "open_at_first_sweep": expected["open_at_first_sweep"],
         "setup": {k: setup[k] for k in ("migrate_s", "load_s")} | {"process_s": setup["process_s"]},
         "full": {**full, "seconds": round(full["seconds"], 3)},
         "minute": {**minute, "sweeps": len(minutes), **{k: _sum(minutes, k) for k in
-                                                         ("raised", "missed", "saved", "escalated")},
+                                                         ("raised", "missed", "saved", "returned", "escalated")},
                    "queries_max": max(r["queries"] for r in minutes),
                    "each": [{k: r[k] for k in ("at", "raised", "missed", "saved", "queries")}
                             | {"ms": round(r["seconds"] * 1000, 1)} for r in minutes]},

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
 from kefu.orgs.models import Area, Customer, NetworkPoint
@@ -83,9 +84,9 @@ class Waybill(models.Model):
     problem_at = models.DateTimeField(_("problem scan"), null=True, blank=True)
     # Earliest of sign-off and return: the parcel stops needing a warning then.
     settled_at = models.DateTimeField(null=True, blank=True)
-    # Set once each by the sweep (conditional UPDATE), never twice.
-    warned_at = models.DateTimeField(null=True, blank=True)
-    missed_at = models.DateTimeField(null=True, blank=True)
+    # What the sweep has marked (warned, missed) is in WaybillMark, not here: a mark
+    # on this wide row would be a new row version in every index (15–20 µs each on
+    # PostgreSQL), a mark there is one small insert.
 
     class Meta:
         verbose_name = _("waybill")
@@ -94,17 +95,19 @@ class Waybill(models.Model):
             models.UniqueConstraint(fields=["point", "waybill_no"], name="waybill_once_per_point")
         ]
         indexes = [
-            # Only waybills that may still be warned / missed stay in these indexes.
-            # A missed waybill leaves it too; deadline in the key lets the sweep skip, inside
-            # the index, waybills whose window has passed without a warning.
+            # The sweep's candidates, in the order it reads them. A waybill can be warned from
+            # GREATEST(warn_at, arrived_at) until its deadline, and missed from
+            # GREATEST(deadline, arrived_at); the sweep reads each index from where its last
+            # complete pass stopped (SweepHorizon), so marked waybills staying in them cost nothing.
             models.Index(
-                fields=["warn_at", "deadline"], name="waybill_to_warn",
-                condition=Q(warned_at__isnull=True, missed_at__isnull=True, deadline__isnull=False)
+                Greatest("warn_at", "arrived_at"), F("deadline"), F("id"), name="waybill_to_warn",
+                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
                 & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at"))),
             ),
             models.Index(
-                fields=["deadline"], name="waybill_to_miss",
-                condition=Q(missed_at__isnull=True, deadline__isnull=False)
+                # deadline and arrived_at too: PostgreSQL reads the candidates from the index alone.
+                Greatest("deadline", "arrived_at"), F("id"), F("deadline"), F("arrived_at"), name="waybill_to_miss",
+                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
                 & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("deadline"))),
             ),
             models.Index(fields=["courier", "deadline"], name="waybill_courier"),
@@ -112,6 +115,41 @@ class Waybill(models.Model):
 
     def __str__(self) -> str:
         return self.waybill_no
+
+
+class WaybillMark(models.Model):
+    """What the sweep has marked on a waybill, each once: warned (a ParcelWarning was
+    raised) and missed (超时). Claimed by INSERT … ON CONFLICT on the primary key, so
+    two sweeps at once never mark twice, and a warning and a miss of the same waybill
+    are ordered by the database. No foreign-key constraint: its check would lock the
+    waybill row (a write on the wide row again); deletes cascade through the ORM."""
+
+    waybill = models.OneToOneField(Waybill, on_delete=models.CASCADE, primary_key=True, related_name="mark",
+                                   db_constraint=False)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sweep mark")
+        verbose_name_plural = _("sweep marks")
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id}: warned {self.warned_at}, missed {self.missed_at}"
+
+
+class SweepHorizon(models.Model):
+    """How far the sweep has looked (one row, pk 1). Every waybill that can be missed
+    (warned) from a time at or before `missed_through` (`warned_through`) has been
+    considered, unless a scan import written since changed it: the sweep reads the
+    candidate indexes from these times on, and from the start when a scan import
+    (ImportBatch of kind scans) newer than `imports_through` exists."""
+
+    missed_through = models.DateTimeField(null=True, blank=True)
+    warned_through = models.DateTimeField(null=True, blank=True)
+    imports_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"missed through {self.missed_through}, warned through {self.warned_through}"
 
 
 class DeadlineRule(models.Model):
@@ -144,6 +182,8 @@ class ParcelWarning(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         SAVED = "saved", _("Saved")
         MISSED = "missed", _("Missed")
+        # Returned (退回) to the sender before the deadline: neither saved nor missed.
+        RETURNED = "returned", _("Returned")
 
     class Reason(models.TextChoices):
         UNREACHABLE = "unreachable", _("Recipient unreachable")  # 联系不上收件人
@@ -152,13 +192,20 @@ class ParcelWarning(models.Model):
         UPSTAIRS = "upstairs", _("Asks for delivery upstairs")  # 要求上楼
         RESCHEDULE = "reschedule", _("New appointment")  # 改约时间
 
-    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+")
-    waybill = models.OneToOneField(Waybill, on_delete=models.CASCADE, related_name="warning")
+    # The sweep inserts warnings by the ten thousand, each costing every index and every
+    # foreign-key check (at commit, 5–10 µs each): no index that a composite index below
+    # already leads with (point, courier), none for area or escalated_to, and no
+    # foreign-key constraints. The ids come from the waybill's own checked foreign keys
+    # and the point's heads; deletes still cascade or set null through the ORM.
+    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+", db_index=False,
+                              db_constraint=False)
+    waybill = models.OneToOneField(Waybill, on_delete=models.CASCADE, related_name="warning", db_constraint=False)
     courier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="parcel_warnings",
+        related_name="parcel_warnings", db_index=False, db_constraint=False,
     )
-    area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True)
+    area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True, db_index=False,
+                             db_constraint=False)
     deadline = models.DateTimeField(_("deadline"))
     raised_at = models.DateTimeField(_("raised"))
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
@@ -167,7 +214,8 @@ class ParcelWarning(models.Model):
     ticket_id = models.BigIntegerField(null=True, blank=True)
     escalation = models.CharField(_("escalation"), max_length=30, blank=True)
     escalated_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False,
+        db_constraint=False,
     )
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kefu.orgs.models import FIELD_ROLES, LEAD_ROLES, POINT_WIDE_ROLES, Area, Role, User
-from kefu.parcels.models import ParcelWarning, Waybill
+from kefu.parcels.models import ParcelWarning, Waybill, WaybillMark
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = ParcelWarning.State
@@ -101,6 +101,7 @@ class Board:
     open_by_area: list[dict] = field(default_factory=list)  # {"area_id", "name", "open"}
     saved: int = 0
     missed_warnings: int = 0
+    returned: int = 0  # warnings closed as returned (退回) in range: neither saved nor missed
     saved_rate: float | None = None  # saved / (saved + missed) of warnings closed in range
     missed: int = 0  # waybills missed (超时) in range
     trend: list[dict] = field(default_factory=list)  # {"day", "raised", "saved", "missed"}, oldest first
@@ -125,8 +126,9 @@ def board(user: User, *, first: dt.date, last: dt.date, now: dt.datetime | None 
     result = Board(first=first, last=last)
     _open_figures(result, warnings)
     _closed_figures(result, warnings, start, end)
-    result.missed = waybills.filter(missed_at__gte=start, missed_at__lt=end).count()
-    result.trend = _trend(warnings, waybills, last)
+    marks = WaybillMark.objects.filter(waybill__in=waybills)
+    result.missed = marks.filter(missed_at__gte=start, missed_at__lt=end).count()
+    result.trend = _trend(warnings, marks, last)
     result.on_time = _on_time(waybills, start, min(end, now))
     return result
 
@@ -156,8 +158,9 @@ def _open_figures(result: Board, warnings: QuerySet[ParcelWarning]) -> None:
 def _closed_figures(result: Board, warnings, start: dt.datetime, end: dt.datetime) -> None:
     figures = warnings.filter(closed_at__gte=start, closed_at__lt=end).aggregate(
         saved=Count("pk", filter=Q(state=State.SAVED)), missed=Count("pk", filter=Q(state=State.MISSED)),
+        returned=Count("pk", filter=Q(state=State.RETURNED)),
     )
-    result.saved, result.missed_warnings = figures["saved"], figures["missed"]
+    result.saved, result.missed_warnings, result.returned = figures["saved"], figures["missed"], figures["returned"]
     closed = result.saved + result.missed_warnings
     result.saved_rate = result.saved / closed if closed else None
 
@@ -174,13 +177,13 @@ def _as_date(value) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _trend(warnings, waybills, last: dt.date) -> list[dict]:
+def _trend(warnings, marks, last: dt.date) -> list[dict]:
     """Raised, saved and missed per day for the TREND_DAYS days ending `last`."""
     first = last - dt.timedelta(days=TREND_DAYS - 1)
     start, end = day_bounds(first, last)
     raised = _per_day(warnings, "raised_at", start, end)
     saved = _per_day(warnings.filter(state=State.SAVED), "closed_at", start, end)
-    missed = _per_day(waybills, "missed_at", start, end)
+    missed = _per_day(marks, "missed_at", start, end)
     days = [first + dt.timedelta(days=i) for i in range(TREND_DAYS)]
     return [{"day": d, "raised": raised.get(d, 0), "saved": saved.get(d, 0), "missed": missed.get(d, 0)}
             for d in days]

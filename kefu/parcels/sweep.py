@@ -8,14 +8,23 @@
   (超时), marked once by the first sweep at or after the deadline — so a first
   sweep over a replayed history counts every earlier miss, and a late
   sign-off is still a miss.
-- A sign-off after a warning and before the deadline marks the warning saved
-  (挽回).
+- A warning closes when its parcel is settled at or before `at` and at or
+  before the deadline: saved (挽回) when signed off first, returned (退回) when
+  returned to the sender first.
 
-Each mark is claimed by a conditional UPDATE … RETURNING on rows whose marker
-is still empty; the database decides who wins, so two sweeps at once never
-raise a warning twice and never lose one. The candidates come from the partial
-indexes `waybill_to_miss` (deadline) and `waybill_to_warn` (warn_at, deadline),
-in index order, `BATCH` at a time, one transaction per batch.
+Marks live in WaybillMark, one row per marked waybill, claimed by
+INSERT … ON CONFLICT on its primary key: the database decides who wins, so two
+sweeps at once never mark twice and never lose a mark, and a warning racing a
+miss of the same waybill is ordered by the same key. A miss is one small insert
+(no new version of the wide waybill row in its indexes).
+
+The candidates come from the partial indexes `waybill_to_miss` (due to be
+missed from GREATEST(deadline, arrived_at)) and `waybill_to_warn` (from
+GREATEST(warn_at, arrived_at)), read in index order, `BATCH` at a time (one
+transaction each), from where the last complete pass stopped (SweepHorizon):
+marked waybills stay in those indexes, below the horizon. A scan import newer
+than the horizon's may have added or changed waybills anywhere below it, so
+then the sweep reads both indexes from the start (the first sweep does too).
 """
 
 from __future__ import annotations
@@ -24,98 +33,302 @@ import datetime as dt
 import logging
 import time
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from kefu.imports.models import ImportBatch
 from kefu.parcels import routing
 from kefu.parcels.models import ParcelWarning
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
+# A running scan import that has shown no progress for this long is dead (uploads.py fails it).
+STALLED = dt.timedelta(minutes=30)
 
-# The WHERE of each sub-select repeats its partial index's condition term by term
-# (SQLite uses a partial index only then), and orders by the index key, which
-# keeps PostgreSQL on the index whatever its row estimates say.
-WARN_SQL = """
-UPDATE parcels_waybill SET warned_at = %s
-WHERE {ids_in}(
-    SELECT id FROM parcels_waybill
-    WHERE deadline IS NOT NULL AND missed_at IS NULL AND warned_at IS NULL
-      AND (settled_at IS NULL OR settled_at > warn_at)
-      AND warn_at <= %s AND deadline > %s AND arrived_at <= %s
-      AND (settled_at IS NULL OR settled_at > %s)
-    ORDER BY warn_at {limit}
-){close} AND warned_at IS NULL AND missed_at IS NULL
-RETURNING id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no
+# {due}: when a waybill can be missed (warned); {key}: its index key, after {due}.
+_MISS = {"due": "{greatest}(deadline, arrived_at)", "key": "{greatest}(deadline, arrived_at), id", "n": 2}
+_WARN = {"due": "{greatest}(warn_at, arrived_at)", "key": "{greatest}(warn_at, arrived_at), deadline, id", "n": 3}
+
+# The WHERE of each candidate query repeats its partial index's condition term by
+# term (SQLite uses a partial index only then) and orders by the index key. On
+# PostgreSQL, OFFSET 0 ({fence}) keeps NOT EXISTS a primary-key probe per candidate:
+# as an anti-join the planner hashes the whole mark table, on every batch.
+MISS_CANDIDATES = """
+SELECT id, {due} AS due FROM parcels_waybill
+WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
+  AND (settled_at IS NULL OR settled_at > deadline)
+  AND {due} <= %s {after}
+  AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m
+                  WHERE m.waybill_id = parcels_waybill.id AND m.missed_at IS NOT NULL{fence})
+ORDER BY {key} LIMIT {batch}
 """
 
-MISS_SQL = """
-UPDATE parcels_waybill SET missed_at = %s
-WHERE {ids_in}(
-    SELECT id FROM parcels_waybill
-    WHERE missed_at IS NULL AND deadline IS NOT NULL
-      AND (settled_at IS NULL OR settled_at > deadline)
-      AND deadline <= %s AND arrived_at <= %s
-    ORDER BY deadline {limit}
-){close} AND missed_at IS NULL
-RETURNING id, warned_at
+WARN_CANDIDATES = """
+SELECT id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no
+FROM parcels_waybill
+WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
+  AND (settled_at IS NULL OR settled_at > warn_at)
+  AND {due} <= %s {after}
+  AND deadline > %s AND (settled_at IS NULL OR settled_at > %s)
+  AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id{fence})
+ORDER BY {key} LIMIT {batch}
 """
 
-# Warnings whose parcel was signed off at or before `at` and before its deadline.
-SAVE_SQL = """
-UPDATE parcels_parcelwarning SET state = %s, closed_at = %s
+# PostgreSQL: the candidates with one probe of the mark table each — `marked` is null
+# (no mark), true (warned, not missed) or false (missed: skipped). OFFSET 0 keeps the
+# inner query in index order and the probe a probe (not a hash of the whole table).
+MISS_CANDIDATES_PG = """
+SELECT id, due, marked FROM (
+  SELECT id, {due} AS due,
+    (SELECT m.missed_at IS NULL FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id) AS marked
+  FROM parcels_waybill
+  WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
+    AND (settled_at IS NULL OR settled_at > deadline)
+    AND {due} <= %s {after}
+  ORDER BY {key} OFFSET 0
+) q WHERE marked IS NOT false LIMIT {batch}
+"""
+
+# PostgreSQL: one statement per batch. The candidates not marked at all get a plain
+# insert (a third cheaper than ON CONFLICT's speculative insertion), those marked
+# warned get missed_at, and their warnings close. A sweep running at the same time
+# can make the insert hit the primary key: the batch then runs again as MARK_MISSED.
+MISS_BATCH_PG = """
+WITH c AS MATERIALIZED ({candidates}),
+ins AS (
+  INSERT INTO parcels_waybillmark (waybill_id, missed_at)
+  SELECT id, %(at)s FROM c WHERE marked IS NULL
+  RETURNING 1
+),
+upd AS (
+  UPDATE parcels_waybillmark SET missed_at = %(at)s
+  WHERE waybill_id = ANY(ARRAY(SELECT id FROM c WHERE marked)) AND missed_at IS NULL
+  RETURNING waybill_id
+),
+closed AS (
+  UPDATE parcels_parcelwarning SET state = %(missed)s, closed_at = %(at)s
+  WHERE waybill_id = ANY(ARRAY(SELECT waybill_id FROM upd)) AND state IN (%(open)s, %(acknowledged)s)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd),
+  (SELECT count(*) FROM closed), last.due, last.id
+FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT due, id FROM c ORDER BY due DESC, id DESC LIMIT 1) last ON true
+"""
+
+# A miss marks a waybill not yet marked, or one marked warned; RETURNING tells which had a warning.
+MARK_MISSED = """
+INSERT INTO parcels_waybillmark (waybill_id, missed_at)
+SELECT {ids}, %s {where}
+ON CONFLICT (waybill_id) DO UPDATE SET missed_at = excluded.missed_at
+WHERE parcels_waybillmark.missed_at IS NULL
+RETURNING waybill_id, warned_at
+"""
+
+# A warning marks only a waybill not marked yet (neither warned nor missed).
+MARK_WARNED = """
+INSERT INTO parcels_waybillmark (waybill_id, warned_at)
+SELECT {ids}, %s {where}
+ON CONFLICT (waybill_id) DO NOTHING
+RETURNING waybill_id
+"""
+
+# Warnings whose parcel was settled at or before `at` and at or before its deadline:
+# saved when the sign-off came first (settled_at is the earlier of sign-off and return),
+# returned when the return did.
+CLOSE_SQL = """
+UPDATE parcels_parcelwarning SET closed_at = %s, state = CASE WHEN (
+    SELECT b.signed_at IS NOT NULL AND b.signed_at = b.settled_at FROM parcels_waybill b
+    WHERE b.id = parcels_parcelwarning.waybill_id) THEN %s ELSE %s END
 WHERE state IN (%s, %s) AND EXISTS (
     SELECT 1 FROM parcels_waybill b
     WHERE b.id = parcels_parcelwarning.waybill_id
-      AND b.signed_at <= %s AND b.signed_at < parcels_parcelwarning.deadline
+      AND b.settled_at <= %s AND b.settled_at <= parcels_parcelwarning.deadline
 )
+RETURNING state
 """
 
 
-def _claim_sql(template: str) -> str:
+def _sql(template: str, which: dict, *, after: int) -> str:
+    """`after`: 0 from the start of the index, 1 after a time, else after a key (keyset)."""
+    greatest = _greatest()
+    due, key = which["due"].format(greatest=greatest), which["key"].format(greatest=greatest)
+    cond = "" if not after else f"AND {due} > %s" if after == 1 else f"AND ({key}) > ({', '.join(['%s'] * which['n'])})"
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    return template.format(due=due, key=key, after=cond, batch=BATCH, fence=fence)
+
+
+def _greatest() -> str:
+    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+
+
+def _mark_sql(template: str) -> str:
     if connection.vendor == "postgresql":
-        # SKIP LOCKED lets concurrent sweeps skip each other's claimed rows instead of
-        # waiting. ANY(ARRAY(…)) makes the candidates an InitPlan, so the UPDATE looks
-        # them up by primary key; with IN (…) the planner hash-joins a batch of a few
-        # thousand against a sequential scan of the whole table.
-        return template.format(ids_in="id = ANY(ARRAY", close=")", limit=f"LIMIT {BATCH} FOR UPDATE SKIP LOCKED")
-    return template.format(ids_in="id IN ", close="", limit=f"LIMIT {BATCH}")
+        return template.format(ids="unnest(%s::bigint[])", where="")
+    # SQLite: the ids as a JSON array; "WHERE true" keeps ON CONFLICT from parsing as a join's ON.
+    return template.format(ids="value", where="FROM json_each(%s) WHERE true")
+
+
+def _ids_param(ids: list[int]):
+    return ids if connection.vendor == "postgresql" else "[" + ",".join(map(str, ids)) + "]"
+
+
+def _tune(cursor) -> None:
+    """PostgreSQL: no JIT. A batch's estimated cost (thousands of probes of the mark
+    table) passes jit_above_cost, and compiling takes longer (~50 ms) than running it."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
 
 
 def _param(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _key(value):
+    """A time read back from the database, as a parameter again."""
+    return _param(value) if isinstance(value, dt.datetime) else value
+
+
 def sweep(*, at: dt.datetime | None = None, time_budget_s: float = 50.0) -> dict:
     """Run the sweep as of `at` (default now). Returns counts made by this run:
-    raised, missed, saved, escalated."""
+    raised, missed, saved, returned, escalated."""
     at = at or timezone.now()
     started = time.monotonic()
-    counts = {"at": at.isoformat(), "raised": 0, "missed": 0, "saved": 0, "escalated": 0}
-    while time.monotonic() - started < time_budget_s:
-        n_missed = _claim_missed(at)
-        counts["missed"] += n_missed
-        if n_missed < BATCH:
-            break
-    while time.monotonic() - started < time_budget_s:
-        raised, escalated = _claim_warnings(at)
-        counts["raised"] += raised
-        counts["escalated"] += escalated
-        if raised < BATCH:
-            break
-    counts["saved"] = _mark_saved(at)
-    if counts["raised"] or counts["missed"] or counts["saved"]:
-        logger.info("parcel sweep at=%s raised=%s missed=%s saved=%s escalated=%s", at.isoformat(),
-                    counts["raised"], counts["missed"], counts["saved"], counts["escalated"])
+    counts = {"at": at.isoformat(), "raised": 0, "missed": 0, "saved": 0, "returned": 0, "escalated": 0}
+
+    def in_budget() -> bool:
+        return time.monotonic() - started < time_budget_s
+
+    horizon = _horizon()
+    imports_mark, imports_pending = _imports(horizon["imports_through"])
+    full = imports_pending or horizon["missed_through"] is None or horizon["warned_through"] is None
+    miss_done = _miss_pass(at, None if full else horizon["missed_through"], counts, in_budget)
+    warn_done = miss_done and _warn_pass(at, None if full else horizon["warned_through"], counts, in_budget)
+    counts["saved"], counts["returned"] = _close_settled(at)
+    _advance(horizon, at, missed=miss_done, warned=warn_done, imports=imports_mark if full and warn_done else None)
+    if counts["raised"] or counts["missed"] or counts["saved"] or counts["returned"]:
+        logger.info("parcel sweep at=%s raised=%s missed=%s saved=%s returned=%s escalated=%s full=%s",
+                    at.isoformat(), counts["raised"], counts["missed"], counts["saved"], counts["returned"],
+                    counts["escalated"], full)
     return counts
 
 
+# ---- the horizon -------------------------------------------------------------
+
+
+def _horizon() -> dict:
+    with connection.cursor() as cursor:
+        sql = "SELECT missed_through, warned_through, imports_through FROM parcels_sweephorizon WHERE id = 1"
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:  # the first sweep ever (two at once: both insert, one row)
+            cursor.execute("INSERT INTO parcels_sweephorizon (id, imports_through) VALUES (1, 0) "
+                           "ON CONFLICT (id) DO NOTHING")
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    missed, warned, imports = row
+    return {"missed_through": _aware(missed), "warned_through": _aware(warned), "imports_through": imports}
+
+
+def _aware(value) -> dt.datetime | None:
+    """A time read back through a raw cursor: SQLite gives naive UTC (or text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _imports(through: int) -> tuple[int, bool]:
+    """(the newest scan import a full pass started now covers, whether one newer than
+    `through` exists). A running import is covered only once it has finished."""
+    alive_since = timezone.now() - STALLED
+    running = Q(state=ImportBatch.State.RUNNING) & (
+        Q(progress_at__gte=alive_since) | Q(progress_at__isnull=True, created_at__gte=alive_since))
+    figures = ImportBatch.objects.filter(kind=ImportBatch.Kind.SCANS).aggregate(
+        newest=Max("pk"), running=Min("pk", filter=running))
+    newest = figures["newest"] or 0
+    mark = figures["running"] - 1 if figures["running"] is not None else newest
+    return mark, newest > through
+
+
+def _advance(horizon: dict, at: dt.datetime, *, missed: bool, warned: bool, imports: int | None) -> None:
+    """Move the horizon forward (never back) past what this run has read in full;
+    nothing to write when it is there already (an idle sweep at the same time)."""
+    sets, params = [], []
+    p = _param(at)
+    for column, done in (("missed_through", missed), ("warned_through", warned)):
+        if done and (horizon[column] is None or horizon[column] < at):
+            sets.append(f"{column} = CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END")
+            params += [p, p]
+    if imports is not None and imports > horizon["imports_through"]:
+        sets.append("imports_through = CASE WHEN imports_through < %s THEN %s ELSE imports_through END")
+        params += [imports, imports]
+    if sets:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Lost in a crash, the horizon only stays behind: the next sweep reads a little more.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(f"UPDATE parcels_sweephorizon SET {', '.join(sets)} WHERE id = 1", params)
+
+
+# ---- the passes --------------------------------------------------------------
+
+
+def _miss_pass(at: dt.datetime, since: dt.datetime | None, counts: dict, in_budget) -> bool:
+    """Mark the misses due at or before `at` (after `since`); True when it read them all."""
+    after: tuple = (_param(since),) if since is not None else ()
+    while in_budget():
+        n, after = _claim_missed(at, after)
+        counts["missed"] += n
+        if after is None:
+            return True
+    return False
+
+
+def _claim_missed(at: dt.datetime, after: tuple) -> tuple[int, tuple | None]:
+    """Mark one batch of misses; returns (marked, the key to read on from or None at the end)."""
+    if connection.vendor == "postgresql":
+        try:
+            return _claim_missed_pg(at, after)
+        except IntegrityError:  # another sweep marked one of these waybills meanwhile
+            pass
+    return _claim_missed_safe(at, after)
+
+
 @transaction.atomic
-def _claim_missed(at: dt.datetime) -> int:
+def _claim_missed_pg(at: dt.datetime, after: tuple) -> tuple[int, tuple | None]:
+    State = ParcelWarning.State
+    candidates = _sql(MISS_CANDIDATES_PG, _MISS, after=len(after))
+    # The candidate query's positional parameters, renamed for the named style of the whole statement.
+    names = ["at"] + [f"k{i}" for i in range(len(after))]
+    for name in names:
+        candidates = candidates.replace("%s", f"%({name})s", 1)
+    params = {"at": _param(at), **{f"k{i}": v for i, v in enumerate(after)}, "missed": State.MISSED.value,
+              "open": State.OPEN.value, "acknowledged": State.ACKNOWLEDGED.value}
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        # A lost commit after a crash only means the next sweep marks these again.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(MISS_BATCH_PG.format(candidates=candidates), params)
+        n_candidates, marked, _closed, last_due, last_id = cursor.fetchone()
+    return marked, ((last_due, last_id) if n_candidates == BATCH else None)
+
+
+@transaction.atomic
+def _claim_missed_safe(at: dt.datetime, after: tuple) -> tuple[int, tuple | None]:
     p = _param(at)
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(MISS_SQL), [p, p, p])
+        _tune(cursor)
+        cursor.execute(_sql(MISS_CANDIDATES, _MISS, after=len(after)), [p, *after])
+        rows = cursor.fetchall()
+        if not rows:
+            return 0, None
+        ids = [row[0] for row in rows]
+        cursor.execute(_mark_sql(MARK_MISSED), [_ids_param(ids), p] if connection.vendor == "postgresql"
+                       else [p, _ids_param(ids)])
         claimed = cursor.fetchall()
+    last = (_key(rows[-1][1]), rows[-1][0]) if len(rows) == BATCH else None
     # Only a waybill that was warned has a warning to close; a first sweep over a
     # replayed history mostly finds none.
     warned = [wid for wid, warned_at in claimed if warned_at is not None]
@@ -123,25 +336,67 @@ def _claim_missed(at: dt.datetime) -> int:
         ParcelWarning.objects.filter(
             waybill_id__in=warned, state__in=[ParcelWarning.State.OPEN, ParcelWarning.State.ACKNOWLEDGED]
         ).update(state=ParcelWarning.State.MISSED, closed_at=at)
-    return len(claimed)
+    return len(claimed), last
+
+
+def _warn_pass(at: dt.datetime, since: dt.datetime | None, counts: dict, in_budget) -> bool:
+    after: tuple = (_param(since),) if since is not None else ()
+    while in_budget():
+        raised, escalated, after = _claim_warnings(at, after)
+        counts["raised"] += raised
+        counts["escalated"] += escalated
+        if after is None:
+            return True
+    return False
+
+
+def _claim_warnings(at: dt.datetime, after: tuple) -> tuple[int, int, tuple | None]:
+    """Raise one batch of warnings; returns (raised, escalated, the key to read on from or None)."""
+    try:
+        return _claim_warnings_once(at, after, plain=connection.vendor == "postgresql")
+    except IntegrityError:  # another sweep marked one of these waybills meanwhile
+        return _claim_warnings_once(at, after, plain=False)
 
 
 @transaction.atomic
-def _claim_warnings(at: dt.datetime) -> tuple[int, int]:
+def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple[int, int, tuple | None]:
     p = _param(at)
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(WARN_SQL), [p, p, p, p, p])
-        claimed = cursor.fetchall()
-    if not claimed:
-        return 0, 0
-    escalated = routing.raise_warnings(claimed, at=at)
-    return len(claimed), escalated
+        _tune(cursor)
+        cursor.execute(_sql(WARN_CANDIDATES, _WARN, after=len(after)), [p, *after, p, p])
+        rows = cursor.fetchall()
+        if not rows:
+            return 0, 0, None
+        ids = [r[0] for r in rows]
+        if plain:
+            # The candidates had no mark a moment ago in this transaction; a plain insert is
+            # cheaper than ON CONFLICT, and a sweep that marked one meanwhile makes it fail.
+            cursor.execute("INSERT INTO parcels_waybillmark (waybill_id, warned_at) "
+                           "SELECT unnest(%s::bigint[]), %s", [ids, p])
+            won = set(ids)
+        else:
+            cursor.execute(_mark_sql(MARK_WARNED), [_ids_param(ids), p] if connection.vendor == "postgresql"
+                           else [p, _ids_param(ids)])
+            won = {r[0] for r in cursor.fetchall()}
+        last = None
+        if len(rows) == BATCH:  # the key of the last candidate, to read on from (one lookup, not a time per row)
+            cursor.execute(f"SELECT {_greatest()}(warn_at, arrived_at), deadline FROM parcels_waybill WHERE id = %s",
+                           [ids[-1]])
+            wdue, deadline = cursor.fetchone()
+            last = (_key(wdue), _key(deadline), ids[-1])
+    claimed = [r for r in rows if r[0] in won]
+    escalated = routing.raise_warnings(claimed, at=at) if claimed else 0
+    return len(claimed), escalated, last
 
 
 @transaction.atomic
-def _mark_saved(at: dt.datetime) -> int:
+def _close_settled(at: dt.datetime) -> tuple[int, int]:
+    """(saved, returned) warnings closed by this run."""
     State = ParcelWarning.State
-    live = [State.OPEN.value, State.ACKNOWLEDGED.value]
+    p = _param(at)
     with connection.cursor() as cursor:
-        cursor.execute(SAVE_SQL, [State.SAVED.value, _param(at), *live, _param(at)])
-        return cursor.rowcount
+        cursor.execute(CLOSE_SQL, [p, State.SAVED.value, State.RETURNED.value,
+                                   State.OPEN.value, State.ACKNOWLEDGED.value, p])
+        states = [row[0] for row in cursor.fetchall()]
+    saved = sum(1 for s in states if s == State.SAVED)
+    return saved, len(states) - saved

@@ -168,7 +168,7 @@ def test_inbound_scans_were_imported_and_the_sweep_replayed(demo):
     waybills = Waybill.objects.filter(point__code="DEMO")
     assert waybills.count() > 500
     assert not waybills.filter(arrived_at__isnull=True).exists()
-    assert waybills.filter(deadline__lte=NOW, missed_at__isnull=False).exists()
+    assert waybills.filter(deadline__lte=NOW, mark__missed_at__isnull=False).exists()
     states = set(ParcelWarning.objects.values_list("state", flat=True))
     assert {"saved", "missed"} <= states
     # Every warning was raised in its window: an hour before the deadline at most.

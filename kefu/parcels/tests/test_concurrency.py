@@ -17,7 +17,7 @@ from django.db import connection, connections
 
 from kefu.orgs.tests.factories import PointFactory
 from kefu.parcels.importer import scans_import
-from kefu.parcels.models import ParcelWarning, Waybill
+from kefu.parcels.models import ParcelWarning, WaybillMark
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import scan, scan_csv
 
@@ -63,7 +63,7 @@ def test_two_sweeps_in_threads_claim_each_waybill_once():
     assert sum(r["raised"] for r in results) == N
     assert sum(r["missed"] for r in results) == 500
     assert ParcelWarning.objects.count() == N
-    assert Waybill.objects.filter(warned_at__isnull=False).count() == N
+    assert WaybillMark.objects.filter(warned_at__isnull=False).count() == N
 
 
 def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_missed_waybill():
@@ -103,9 +103,9 @@ def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_miss
         t.join(60)
     sweep(at=late)  # B again: what A held locked a moment ago
     assert errors == []
-    assert Waybill.objects.filter(missed_at__isnull=False).count() == N + 500
+    assert WaybillMark.objects.filter(missed_at__isnull=False).count() == N + 500
     assert ParcelWarning.objects.exclude(state=ParcelWarning.State.MISSED).count() == 0
-    assert ParcelWarning.objects.count() == Waybill.objects.filter(warned_at__isnull=False).count()
+    assert ParcelWarning.objects.count() == WaybillMark.objects.filter(warned_at__isnull=False).count()
 
 
 def _redis_up() -> bool:

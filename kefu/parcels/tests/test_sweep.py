@@ -18,7 +18,7 @@ from kefu.orgs.tests.factories import (
     UserFactory,
 )
 from kefu.parcels.importer import scans_import
-from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill
+from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill, WaybillMark
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import at, scan, scan_csv
 
@@ -69,7 +69,7 @@ def test_exactly_at_the_deadline_the_unsigned_waybill_is_missed(point):
     assert sweep(at=at("2026-11-21 08:59"))["missed"] == 0
     result = sweep(at=at("2026-11-21 09:00"))
     assert (result["missed"], result["raised"]) == (1, 0)
-    assert Waybill.objects.get().missed_at == at("2026-11-21 09:00")
+    assert WaybillMark.objects.get().missed_at == at("2026-11-21 09:00")
     assert ParcelWarning.objects.get().state == ParcelWarning.State.MISSED
 
 
@@ -96,7 +96,7 @@ def test_signed_before_the_window_is_never_warned(point):
     load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
           scan("YT0000000001", "签收", "2026-11-20 15:00")])
     assert sweep(at=at("2026-11-21 08:30")) | {"at": None} == {
-        "at": None, "raised": 0, "missed": 0, "saved": 0, "escalated": 0}
+        "at": None, "raised": 0, "missed": 0, "saved": 0, "returned": 0, "escalated": 0}
 
 
 def test_a_returned_parcel_is_neither_warned_nor_missed(point):
@@ -176,14 +176,14 @@ def test_a_sweep_whose_clock_lags_never_warns_a_waybill_already_missed(point):
     assert sweep(at=at("2026-11-21 09:00"))["missed"] == 1
     assert sweep(at=at("2026-11-21 08:59"))["raised"] == 0
     assert ParcelWarning.objects.count() == 0
-    assert Waybill.objects.get().warned_at is None
+    assert WaybillMark.objects.get().warned_at is None
 
 
 def test_a_parcel_arriving_after_its_promised_deadline_is_missed_once_it_has_arrived(point):
     load([scan("YT0000000001", "到件", "2026-11-20 20:00", promised="2026-11-20 18:00")])
     assert sweep(at=at("2026-11-20 19:00"))["missed"] == 0  # no scan of it yet at 19:00
     assert sweep(at=at("2026-11-20 20:00"))["missed"] == 1
-    assert Waybill.objects.get().missed_at == at("2026-11-20 20:00")
+    assert WaybillMark.objects.get().missed_at == at("2026-11-20 20:00")
 
 
 def test_couriers_under_the_operations_head_reach_the_cs_supervisor(point):
@@ -239,6 +239,7 @@ def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point):
 
     # 3 parcels due at 09:00 (signed off at 08:45), 300 due at 10:00
     load(parcels("YA", 3, "2026-11-20 09:00", signed="2026-11-21 08:45") + parcels("YB", 300, "2026-11-20 10:00"))
+    sweep(at=at("2026-11-20 12:00"))  # nothing due: the first sweep ever also sets up the horizon
     with CaptureQueriesContext(connection) as first:
         assert sweep(at=at("2026-11-21 08:30"))["raised"] == 3
     earlier = set(Notification.objects.values_list("pk", flat=True))
@@ -251,3 +252,107 @@ def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point):
     counts = {n.user_id: n.params["count"] for n in Notification.objects.exclude(pk__in=earlier)}
     out_for_delivery = Counter(couriers[1 + i % 9].pk for i in range(300) if i % 5)
     assert counts == {supervisor.pk: 300, couriers[0].pk: 60, **out_for_delivery}
+
+
+# ---- returned parcels (退回) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("returned", "state", "missed"), [
+    ("2026-11-21 08:59", "returned", 0),  # a minute before the deadline: neither saved nor missed
+    ("2026-11-21 09:00", "returned", 0),  # at the deadline: settled in time
+    ("2026-11-21 09:01", "missed", 1),  # a minute after: missed, the return changes nothing
+])
+def test_a_parcel_returned_after_its_warning_closes_it_as_returned_up_to_the_deadline(point, returned, state, missed):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "退回", returned)])
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 1
+    results = [sweep(at=at(when)) for when in ("2026-11-21 08:59", "2026-11-21 09:00", "2026-11-21 09:01",
+                                               "2026-11-21 10:00")]
+    warning = ParcelWarning.objects.get()
+    assert warning.state == state
+    assert sum(r["missed"] for r in results) == missed
+    assert sum(r["returned"] for r in results) == (1 if state == "returned" else 0)
+    assert sum(r["saved"] for r in results) == 0
+    if state == "returned":
+        assert warning.closed_at == at(max(returned, "2026-11-21 08:59"))
+        assert not WaybillMark.objects.filter(missed_at__isnull=False).exists()
+
+
+def test_a_return_is_counted_by_the_first_sweep_that_sees_it(point):
+    # Returned at 08:40 and no sweep until 09:30: the parcel was settled before its
+    # deadline, so the late sweep closes the warning as returned and misses nothing.
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "退回", "2026-11-21 08:40")])
+    sweep(at=at("2026-11-21 08:30"))
+    result = sweep(at=at("2026-11-21 09:30"))
+    assert (result["returned"], result["missed"], result["saved"]) == (1, 0, 0)
+    assert ParcelWarning.objects.get().closed_at == at("2026-11-21 09:30")
+
+
+def test_signed_off_then_returned_before_the_deadline_is_saved_and_the_other_way_round_returned(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-21 08:40"),
+          scan("YT0000000001", "退回", "2026-11-21 08:50"),
+          scan("YT0000000002", "到件", "2026-11-20 09:00"),
+          scan("YT0000000002", "退回", "2026-11-21 08:40"),
+          scan("YT0000000002", "签收", "2026-11-21 08:50")])
+    sweep(at=at("2026-11-21 08:30"))
+    assert sweep(at=at("2026-11-21 09:00")) | {"at": None} == {
+        "at": None, "raised": 0, "missed": 0, "saved": 1, "returned": 1, "escalated": 0}
+    states = dict(ParcelWarning.objects.values_list("waybill__waybill_no", "state"))
+    assert states == {"YT0000000001": "saved", "YT0000000002": "returned"}
+
+
+def test_sign_off_exactly_at_the_deadline_saves_the_warning(point):
+    # Not missed (signed at or before the deadline), so not left open either.
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-21 09:00")])
+    sweep(at=at("2026-11-21 08:30"))
+    result = sweep(at=at("2026-11-21 09:00"))
+    assert (result["saved"], result["missed"]) == (1, 0)
+    assert ParcelWarning.objects.get().state == ParcelWarning.State.SAVED
+
+
+# ---- horizon and batches -----------------------------------------------------
+
+
+def test_a_late_import_of_old_scans_is_missed_and_warned_by_the_next_sweep(point):
+    # The sweep has looked up to 09:30; a file imported afterwards brings a parcel due
+    # at 09:00 (missed) and one in its warning window (warned): both below the horizon.
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    assert sweep(at=at("2026-11-21 09:30"))["missed"] == 1
+    assert sweep(at=at("2026-11-21 09:31")) | {"at": None} == {
+        "at": None, "raised": 0, "missed": 0, "saved": 0, "returned": 0, "escalated": 0}
+    load([scan("YT0000000002", "到件", "2026-11-20 09:00"),
+          scan("YT0000000003", "到件", "2026-11-20 10:00")])
+    result = sweep(at=at("2026-11-21 09:32"))
+    assert (result["missed"], result["raised"]) == (1, 1)
+    marks = {m.waybill.waybill_no: (m.warned_at, m.missed_at) for m in WaybillMark.objects.select_related("waybill")}
+    assert marks == {"YT0000000001": (None, at("2026-11-21 09:30")),
+                     "YT0000000002": (None, at("2026-11-21 09:32")),
+                     "YT0000000003": (at("2026-11-21 09:32"), None)}
+
+
+def test_an_arrival_scan_imported_after_the_waybill_is_missed_by_the_next_sweep(point):
+    # The waybill exists from its delivery scan; its arrival comes in a later file,
+    # after a sweep has passed the deadline it gives.
+    load([scan("YT0000000001", "派件", "2026-11-20 10:00")])
+    assert sweep(at=at("2026-11-21 12:00"))["missed"] == 0
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00")])
+    assert sweep(at=at("2026-11-21 12:01"))["missed"] == 1
+
+
+def test_batches_read_on_where_the_last_one_stopped(point, monkeypatch):
+    from kefu.parcels import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "BATCH", 3)
+    # 7 due at 09:00 (two arrive at the same second: equal keys but for the id), 8 warned at 09:30
+    load([scan(f"YA{i:08d}", "到件", f"2026-11-20 08:{i // 2:02d}") for i in range(7)]
+         + [scan(f"YB{i:08d}", "到件", f"2026-11-20 10:{i:02d}") for i in range(8)])
+    first = sweep(at=at("2026-11-21 09:30"))
+    assert (first["missed"], first["raised"]) == (7, 8)
+    # the next minutes read from the horizon on: the 8 are missed as their deadlines pass
+    later = [sweep(at=at(f"2026-11-21 10:0{m}")) for m in range(8)]
+    assert [r["missed"] for r in later] == [1] * 8
+    assert WaybillMark.objects.filter(missed_at__isnull=False).count() == 15
+    assert ParcelWarning.objects.filter(state=ParcelWarning.State.MISSED).count() == 8

@@ -250,3 +250,26 @@ def test_the_board_page_does_not_grow_with_couriers(client, world):
         response = client.get(url)
     assert len(response.context["board"].open_by_courier) == 6
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_a_returned_parcel_s_warning_shows_as_returned_on_the_board_and_the_courier_page(client, world):
+    # YT…03 (李四, deadline 21st 10:00) is returned to the sender at 09:40, before its deadline.
+    load([scan("YT0000000003", "退回", "2026-11-21 09:40", area="A1")])
+    result = sweep(at=at("2026-11-21 09:45"))
+    assert (result["returned"], result["saved"], result["missed"]) == (1, 0, 0)
+    warning = ParcelWarning.objects.get(pk=world["w"]["03"].pk)
+    assert (warning.state, warning.closed_at) == ("returned", at("2026-11-21 09:45"))
+    supervisor = UserFactory(point=world["p1"], role=Role.SUPERVISOR)
+    board = selectors.board(supervisor, first=DAY, last=DAY, now=at("2026-11-21 12:00"))
+    # neither saved nor missed: the saved rate stays 1 saved of 2 closed either way
+    assert (board.returned, board.saved, board.missed_warnings, board.open_total) == (1, 1, 1, 0)
+    client.force_login(supervisor)
+    body = client.get("/warnings/board/?first=2026-11-21&last=2026-11-21").content.decode()
+    assert 'id="returned-count">1 ' in body
+    # The courier no longer has it in the list; acting on it says it is closed, and shows why.
+    client.force_login(world["li"])
+    assert [w.pk for w in client.get("/warnings/").context["warnings"]] == []
+    response = client.post(f"/warnings/{warning.pk}/ack/", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'data-state="returned"' in body and '<p class="state">退回</p>' in body  # the state's label

@@ -111,6 +111,8 @@ KEFU_MAX_ATTACHMENT_BYTES = env.env_int("KEFU_MAX_ATTACHMENT_MB", 10) * 1024 * 1
 KEFU_MAX_IMPORT_BYTES = env.env_int("KEFU_MAX_IMPORT_MB", 50) * 1024 * 1024
 # Scan exports are large: a day of a big point is millions of rows.
 KEFU_MAX_SCAN_IMPORT_BYTES = env.env_int("KEFU_MAX_SCAN_IMPORT_MB", 2048) * 1024 * 1024
+# Scan files from this size up are parsed in a process of their own (on the other core).
+KEFU_SCAN_PARSE_PROCESS_BYTES = env.env_int("KEFU_SCAN_PARSE_PROCESS_KB", 4096) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

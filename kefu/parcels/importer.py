@@ -17,15 +17,23 @@ their line and reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import operator
+import os
+import pickle
 import queue
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
@@ -43,7 +51,7 @@ from kefu.imports.readers import (
     parse_local_datetime,
 )
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
-from kefu.parcels import staging
+from kefu.parcels import parse_worker, staging
 from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent, ScanType
 from kefu.parcels.rules import RuleBook
 
@@ -97,12 +105,16 @@ def scans_import(
                 % {"size": round(size / 1048576, 1), "limit": settings.KEFU_MAX_SCAN_IMPORT_BYTES // 1048576}
             )
         columns = _columns(mapping or {})
-        table = open_table(fileobj, file_name, required={columns[f] for f in REQUIRED_SCAN_FIELDS},
-                           lists=True)
+        required = {columns[f] for f in REQUIRED_SCAN_FIELDS}
+        table = open_table(fileobj, file_name, required=required, lists=True)
         batch.encoding = table.encoding
         index = {f: (table.index(h) if h in table.header else None) for f, h in columns.items()}
+        path = getattr(fileobj, "name", None)
+        in_process = (isinstance(path, str) and os.path.isfile(path)
+                      and size >= settings.KEFU_SCAN_PARSE_PROCESS_BYTES)
         _run(batch, table.rows, index, restrict_to=point, progress=progress, fileobj=fileobj,
-             chunk_rows=chunk_rows)
+             chunk_rows=chunk_rows,
+             source=(path, file_name, required) if in_process else None)
         batch.state = ImportBatch.State.DONE
     except ImportFileError as exc:
         batch.state = ImportBatch.State.FAILED
@@ -161,23 +173,35 @@ class _Chunk:
     point_ids: set[int]  # (provisional ids for new points)
 
 
-def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows) -> None:
-    """A parser thread turns the rows into staging chunks (no database work, so
-    it runs while the database stores the previous chunk); this thread stores
-    them. A chunk's scans, waybills and rejected rows commit together."""
+def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, source=None) -> None:
+    """A parser turns the rows into staging chunks (no database work, so it runs
+    while the database stores the previous chunk); this thread stores them. The
+    parser is a thread, or for a large file (`source` = path, name and required
+    headers) a process of its own. A chunk's scans, waybills and rejected rows
+    commit together."""
     store = staging.for_connection(connection)
     store.begin()
     if restrict_to is not None:
         points = {restrict_to.code: restrict_to.pk}
     else:
         points = dict(NetworkPoint.objects.values_list("code", "id"))
-    chunks = _parse(rows, index, points=points, restricted=restrict_to is not None, store=store,
-                    fileobj=fileobj, chunk_rows=chunk_rows)
+    restricted = restrict_to is not None
+    if source is not None:
+        path, file_name, required = source
+        job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
+                               vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
+                               required=required, stage_db=None)
+        chunks = _from_process(job, store)
+    else:
+        chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,
+                                       fileobj=fileobj, chunk_rows=chunk_rows),
+                                language=translation.get_language())
     refs = _References(unescape=store.vendor == "postgresql")
-    for chunk in _in_background(chunks, language=translation.get_language()):
-        _store(batch, store, chunk, refs)
-        if progress is not None:
-            progress(batch.total_rows, batch.size if chunk.position < 0 else chunk.position)
+    with contextlib.closing(chunks):
+        for chunk in chunks:
+            _store(batch, store, chunk, refs)
+            if progress is not None:
+                progress(batch.total_rows, batch.size if chunk.position < 0 else chunk.position)
 
 
 class _References:
@@ -406,6 +430,50 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
                  set(pids.values()))
 
 
+def _from_process(job: parse_worker.Job, store):
+    """Yields the chunks a parser process makes of the file at `job.path`. On
+    SQLite, outside a transaction, the process stages the rows in a database
+    file of its own that this connection ATTACHes (ATTACH is refused inside a
+    transaction; then the rows come through the pipe)."""
+    workdir = tempfile.mkdtemp(prefix="kefu-scans-")
+    attach = store.vendor == "sqlite" and not connection.in_atomic_block
+    if attach:
+        job.stage_db = os.path.join(workdir, "stage.sqlite3")
+    root = str(Path(parse_worker.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    child = subprocess.Popen([sys.executable, "-m", "kefu.parcels.parse_worker"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env=env, cwd=root)
+    attached = False
+    try:
+        child.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        child.stdin.close()
+        while True:
+            frame = parse_worker.read_frame(child.stdout)
+            if frame is None:
+                raise RuntimeError(f"the scan parser process stopped (exit code {child.wait()})")
+            kind, payload = frame
+            if kind == "end":
+                return
+            if kind == "file-error":
+                raise ImportFileError(payload)
+            if kind == "crash":
+                raise RuntimeError(f"the scan parser process failed:\n{payload}")
+            if payload.scans.table is not None and not attached:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [job.stage_db])
+                attached = True
+            yield payload
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+        if attached:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def _tell(fileobj) -> int:
     if fileobj is None:
         return 0
@@ -472,7 +540,7 @@ def _store(batch, store, chunk: _Chunk, refs: _References) -> None:
             refs.points[temp_id] = refs.point(code)
         if chunk.scans:
             with store.cursor() as cursor:
-                store.load_scans(cursor, chunk.scans)
+                store.load_scans(cursor, chunk.scans, writable=bool(refs.points))
                 if refs.points:
                     store.renumber_points(cursor, refs.points)
                 store.add_codes(cursor, refs.codes(chunk))

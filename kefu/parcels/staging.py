@@ -28,9 +28,11 @@ from __future__ import annotations
 import datetime as dt
 
 from kefu.parcels.models import ScanType
+from kefu.parcels.parse_worker import Staged
 
 SCAN_COLS = ("point_id", "waybill_no", "scan_type", "scanned_at", "employee_no", "product",
              "promised_at", "area_code", "customer_code")
+STAGE = "kefu_scan_stage"
 CODE_COLS = ("kind", "point_id", "code", "ref_id")
 TERM_COLS = ("point_id", "product", "area_key", "day", "allowance", "lead")
 WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "customer_id", "arrived_at",
@@ -124,6 +126,10 @@ class _Store:
     def __init__(self, connection):
         self.connection = connection
         self._ready = False
+        self.source = STAGE  # where the chunk's scans are: the temporary table, or a parser's table
+
+    def _sql(self, text: str) -> str:
+        return text if self.source == STAGE else text.replace(STAGE, self.source)
 
     def cursor(self):
         cursor = self.connection.cursor()
@@ -131,7 +137,7 @@ class _Store:
             self._setup(cursor)
             for name, cols in (("kefu_scan_stage", SCAN_COLS), ("kefu_codes", CODE_COLS),
                                ("kefu_terms_stage", TERM_COLS)):
-                spec = ", ".join(f"{c} {self._type(c)}" for c in cols)
+                spec = ", ".join(f"{c} {self.column_type(c)}" for c in cols)
                 cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({spec})")
             cursor.execute("CREATE INDEX IF NOT EXISTS kefu_codes_key ON kefu_codes (kind, point_id, code)")
             cursor.execute("CREATE INDEX IF NOT EXISTS kefu_terms_key ON kefu_terms_stage (point_id, product, area_key, day)")
@@ -176,11 +182,11 @@ class _Store:
         pass
 
     def insert_scans(self, cursor, *, batch_id: int) -> int:
-        cursor.execute(INSERT_SCANS, [batch_id])
+        cursor.execute(self._sql(INSERT_SCANS), [batch_id])
         return cursor.rowcount
 
     def upsert_waybills(self, cursor) -> None:
-        cursor.execute(self._upsert_sql())
+        cursor.execute(self._sql(self._upsert_sql()))
 
     def _upsert_sql(self) -> str:
         select = f"""
@@ -200,7 +206,24 @@ class _Store:
         return _upsert(select)
 
     def clear(self, cursor) -> None:
-        cursor.execute(self.CLEAR)
+        if self.source == STAGE:
+            cursor.execute(self.CLEAR)
+        self.source = STAGE
+
+    def load_scans(self, cursor, rows, *, writable: bool = False) -> None:
+        """The chunk's rows into the staging table. A parser process's chunk
+        (`parse_worker.Staged`) may be in a table of its own already, read from
+        there unless `writable` (the caller will rewrite it)."""
+        if isinstance(rows, Staged):
+            if rows.table is not None:
+                if writable:
+                    # Provisional point ids are rewritten in the staging table, which is ours to write.
+                    cursor.execute(f"INSERT INTO {STAGE} SELECT * FROM {rows.table}")
+                else:
+                    self.source = rows.table
+                return
+            rows = rows.data if rows.data is not None else rows.rows
+        self._load(cursor, rows)
 
 
 class PostgresStore(_Store):
@@ -229,7 +252,7 @@ class PostgresStore(_Store):
                 "THEN COALESCE(g.promised_at, g.arrived_at + t.allowance * interval '1 minute') END")
     WARN_AT = "deadline - lead * interval '1 minute'"
 
-    def _type(self, col: str) -> str:
+    def column_type(self, col: str) -> str:
         if col == "waybill_no":
             return 'text COLLATE "C"'
         return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
@@ -249,11 +272,16 @@ class PostgresStore(_Store):
             value = value.astimezone(dt.UTC)
         return str(value)
 
-    def load_scans(self, cursor, rows: list[str]) -> None:
-        step = self.BLOCK
+    def _load(self, cursor, rows: list[str] | bytes) -> None:
+        """COPY text lines, or a block of them as bytes from a parser process."""
         with cursor.cursor.copy(f"COPY kefu_scan_stage ({', '.join(SCAN_COLS)}) FROM STDIN") as copy:
-            for i in range(0, len(rows), step):
-                copy.write("".join(rows[i:i + step]))
+            if isinstance(rows, bytes):
+                view = memoryview(rows)
+                for i in range(0, len(view), 1 << 22):
+                    copy.write(view[i:i + (1 << 22)])
+            else:
+                for i in range(0, len(rows), self.BLOCK):
+                    copy.write("".join(rows[i:i + self.BLOCK]))
         self._analyze(cursor, "kefu_scan_stage")
 
     def _analyze(self, cursor, table: str) -> None:
@@ -286,7 +314,7 @@ class SqliteStore(_Store):
                 "THEN COALESCE(g.promised_at, datetime(g.arrived_at, '+' || t.allowance || ' minutes')) END")
     WARN_AT = "datetime(deadline, '-' || lead || ' minutes')"
 
-    def _type(self, col: str) -> str:
+    def column_type(self, col: str) -> str:
         return "integer" if col in _INT_COLS else "text"
 
     @staticmethod
@@ -300,7 +328,7 @@ class SqliteStore(_Store):
         # A bigger page cache for this connection: the scan index grows by a chunk at a time.
         cursor.execute("PRAGMA cache_size = -65536")
 
-    def load_scans(self, cursor, rows: list) -> None:
+    def _load(self, cursor, rows: list) -> None:
         marks = ", ".join("?" * len(SCAN_COLS))
         cursor.cursor.executemany(f"INSERT INTO kefu_scan_stage ({', '.join(SCAN_COLS)}) VALUES ({marks})", rows)
 

@@ -171,6 +171,7 @@ class _Chunk:
     products: set[str]
     days: set[dt.date]  # local days of the scan times first seen in this chunk
     point_ids: set[int]  # (provisional ids for new points)
+    duplicates: int = 0  # rows dropped as repeats of a scan earlier in the chunk (PostgreSQL)
 
 
 def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, source=None) -> None:
@@ -358,6 +359,10 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
 
     out: list = []
     rejects: list = []
+    # PostgreSQL stores a new waybill's scans with a plain INSERT, which a repeated scan would fail.
+    dedupe = pg
+    seen: set = set()
+    duplicates = 0
     for line, row in rows:
         try:
             if full and len(row) >= width:
@@ -409,6 +414,12 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
             reason = str(exc) if isinstance(exc, ValueError) else _("the row has too few columns")
             rejects.append((line, reason, row))
             continue
+        if dedupe:
+            key = (wb, kind, t)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
         if emp and kind == delivery:
             couriers.add((pid, emp))
         if product:
@@ -423,11 +434,11 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
             out.append((pid, wb, kind, t, emp, product, p, area, cust))
         if len(out) >= chunk_rows:
             yield _Chunk(out, rejects, new_points, _tell(fileobj), areas, couriers, customers, products, days,
-                         set(pids.values()))
-            out, rejects, new_points = [], [], {}
+                         set(pids.values()), duplicates)
+            out, rejects, new_points, seen, duplicates = [], [], {}, set(), 0
             areas, couriers, customers, products, days = set(), set(), set(), set(), set()
     yield _Chunk(out, rejects, new_points, -1, areas, couriers, customers, products, days,
-                 set(pids.values()))
+                 set(pids.values()), duplicates)
 
 
 def _from_process(job: parse_worker.Job, store):
@@ -545,17 +556,16 @@ def _store(batch, store, chunk: _Chunk, refs: _References) -> None:
                     store.renumber_points(cursor, refs.points)
                 store.add_codes(cursor, refs.codes(chunk))
                 store.add_terms(cursor, refs.new_terms(chunk))
-                created = store.insert_scans(cursor, batch_id=batch.pk)
-                store.upsert_waybills(cursor)
+                created = store.store_chunk(cursor, batch_id=batch.pk)
                 store.clear(cursor)
         RejectedRow.objects.bulk_create(
             [RejectedRow(batch=batch, line=line, reason=reason[:500], raw={"cells": cells})
              for line, reason, cells in chunk.rejects],
             batch_size=1000,
         )
-        batch.total_rows += len(chunk.scans) + len(chunk.rejects)
+        batch.total_rows += len(chunk.scans) + len(chunk.rejects) + chunk.duplicates
         batch.created_rows += created
-        batch.duplicate_rows += len(chunk.scans) - created
+        batch.duplicate_rows += len(chunk.scans) - created + chunk.duplicates
         batch.rejected_rows += len(chunk.rejects)
         batch.save(update_fields=["total_rows", "created_rows", "duplicate_rows", "rejected_rows", "encoding"])
 

@@ -373,3 +373,28 @@ def test_codes_longer_than_their_column_reject_the_row_and_keep_the_rest(point):
         (3, f"the product {'特' * 31} is longer than 30 characters"),
     ]
     assert Waybill.objects.get().area.code == "A" * 32
+
+
+def test_scans_of_a_waybill_deleted_without_them_are_duplicates_and_the_waybill_comes_back(point):
+    load(ROWS)
+    before = waybills()
+    Waybill.objects.all().delete()
+
+    again = load(ROWS)
+
+    assert counts(again) == ("done", 10, 0, 10, 0)
+    assert waybills() == before
+    assert ScanEvent.objects.count() == 10
+
+
+def test_the_same_scans_under_another_point_are_duplicates_but_make_that_points_waybill(point):
+    PointFactory(code="P2")
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"), scan("YT0000000002", "到件", "2026-11-20 09:30")])
+
+    other = load([scan("YT0000000001", "到件", "2026-11-20 09:00", point="P2"),
+                  scan("YT0000000003", "到件", "2026-11-20 10:00", point="P2")])
+
+    assert counts(other) == ("done", 2, 1, 1, 0)
+    assert sorted(Waybill.objects.values_list("point__code", "waybill_no")) == [
+        ("P1", "YT0000000001"), ("P1", "YT0000000002"), ("P2", "YT0000000001"), ("P2", "YT0000000003")]
+    assert ScanEvent.objects.count() == 3

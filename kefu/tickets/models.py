@@ -124,10 +124,12 @@ class Ticket(models.Model):
         Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_INTERNAL, Status.REOPENED,
     )
 
-    point = models.ForeignKey(NetworkPoint, on_delete=models.PROTECT, related_name="tickets")
+    # point, customer and assignee lead composite indexes (Meta.indexes), which serve a lookup
+    # by the column alone: an index of their own would only cost every insert.
+    point = models.ForeignKey(NetworkPoint, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     waybill_no = models.CharField(_("waybill number"), max_length=40, blank=True)
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets", db_index=False
     )
     contact_name = models.CharField(_("contact"), max_length=50, blank=True)
     contact_phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -143,7 +145,7 @@ class Ticket(models.Model):
     area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="assigned_tickets", verbose_name=_("assignee"),
+        related_name="assigned_tickets", verbose_name=_("assignee"), db_index=False,
     )
     courier = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

@@ -203,7 +203,7 @@ class ParcelWarning(models.Model):
     # The sweep inserts warnings by the ten thousand, each costing every index and every
     # foreign-key check (at commit, 5–10 µs each): no index that a composite index below
     # already leads with (point, courier), none for area or escalated_to, and no
-    # foreign-key constraints. The ids come from the waybill's own checked foreign keys
+    # foreign-key constraints. The ids come from the waybill (whose ids the importer looked up)
     # and the point's heads; deletes still cascade or set null through the ORM.
     point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+", db_index=False,
                               db_constraint=False)

@@ -48,7 +48,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('parcels', '0005_bulk_tables_without_fk_constraints'),
+        ('parcels', '0006_bulk_tables_without_fk_constraints'),
     ]
 
     operations = [

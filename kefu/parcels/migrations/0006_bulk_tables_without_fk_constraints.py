@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orgs', '0002_user_confirmed'),
-        ('parcels', '0004_waybill_no_c_collation'),
+        ('parcels', '0005_sweep_marks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
 
 from kefu.notifications import channels
 from kefu.notifications.forms import ChannelForm
@@ -16,6 +17,13 @@ from kefu.notifications.services import channel_add, notify, outbox_send
 from kefu.orgs.tests.factories import AgentFactory
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,8 @@ from bench.world import DESCRIPTIONS, SUBJECTS, SURNAMES, World, mobile, waybill
 
 WORK = Path(__file__).resolve().parent / ".work"
 API_PATH = "/api/tickets"
-CLIENT_THREADS = 4
+# Concurrent keep-alive clients; KEFU_BENCH_CLIENTS changes it for a run.
+CLIENT_THREADS = int(os.environ.get("KEFU_BENCH_CLIENTS", "4"))
 SERVER_THREADS = 4  # per worker process
 # One gunicorn worker process per core, as a point would deploy it (`kefu serve --workers N`).
 SERVER_WORKERS = os.cpu_count() or 1

@@ -64,6 +64,9 @@ class ScanEvent(models.Model):
         verbose_name = _("scan event")
         verbose_name_plural = _("scan events")
 
+    def __str__(self) -> str:
+        return f"{self.waybill_no} {self.get_scan_type_display()} {self.scanned_at}"
+
 
 class Waybill(models.Model):
     # point and courier lead composite indexes below; customer needs none. Fewer
@@ -181,6 +184,10 @@ class DeadlineRule(models.Model):
         verbose_name = _("deadline rule")
         verbose_name_plural = _("deadline rules")
 
+    def __str__(self) -> str:
+        return (f"{self.product or '*'} / {self.area_id or '*'}: {self.allowance_minutes} min, "
+                f"lead {self.lead_minutes} min, from {self.effective_from}")
+
 
 class ParcelWarning(models.Model):
     """An early warning: raised `lead` minutes before a waybill's deadline."""
@@ -235,3 +242,6 @@ class ParcelWarning(models.Model):
             models.Index(fields=["point", "raised_at"], name="warning_point_day"),
             models.Index(fields=["state", "deadline"], name="warning_open"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id} ({self.state}, {self.deadline})"

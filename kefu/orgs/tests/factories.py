@@ -3,7 +3,16 @@ import datetime as dt
 import factory
 
 from kefu.orgs.models import (
-    AgentLevel, Area, Customer, Department, NetworkPoint, Queue, Region, Role, Store, User,
+    AgentLevel,
+    Area,
+    Customer,
+    Department,
+    NetworkPoint,
+    Queue,
+    Region,
+    Role,
+    Store,
+    User,
 )
 
 

@@ -7,7 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kefu.core.business_time import SHANGHAI
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Customer, Queue, Role
-from kefu.orgs.tests.factories import AgentFactory, AreaFactory, CustomerFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import (
+    AgentFactory,
+    AreaFactory,
+    CustomerFactory,
+    PointFactory,
+    UserFactory,
+)
 from kefu.tickets import services
 from kefu.tickets.models import Category, Channel, Event, Kind, Message, Priority, Status, Ticket
 from kefu.tickets.sla_sweep import sla_sweep

@@ -5,7 +5,13 @@ import re
 import pytest
 
 from kefu.orgs.models import Customer, Queue, Role
-from kefu.orgs.tests.factories import AgentFactory, AreaFactory, CustomerFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import (
+    AgentFactory,
+    AreaFactory,
+    CustomerFactory,
+    PointFactory,
+    UserFactory,
+)
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Status, Ticket
 

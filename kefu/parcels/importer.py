@@ -461,14 +461,20 @@ def _from_process(job: parse_worker.Job, store):
         while True:
             frame = parse_worker.read_frame(child.stdout)
             if frame is None:
-                raise RuntimeError(f"the scan parser process stopped (exit code {child.wait()})")
+                code = child.wait()
+                logger.error("scan parser process stopped without a result, exit code %s", code)
+                raise ImportFileError(_("The file's parser stopped unexpectedly (exit code %(code)s); "
+                                        "the rows stored before are kept.") % {"code": code})
             kind, payload = frame
             if kind == "end":
                 return
             if kind == "file-error":
                 raise ImportFileError(payload)
             if kind == "crash":
-                raise RuntimeError(f"the scan parser process failed:\n{payload}")
+                logger.error("scan parser process failed:\n%s", payload)
+                last = payload.strip().splitlines()[-1][:200] if payload.strip() else ""
+                raise ImportFileError(_("The file's parser failed (%(why)s); the rows stored before are kept.")
+                                      % {"why": last})
             if payload.scans.table is not None and not attached:
                 with connection.cursor() as cursor:
                     cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [job.stage_db])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import socket
 from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -28,3 +29,12 @@ def scan(wb: str, kind: str, at: str, point: str = "P1", emp: str = "", product:
 def at(text: str) -> dt.datetime:
     """A "YYYY-MM-DD HH:MM" Asia/Shanghai time."""
     return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
+
+
+def redis_up() -> bool:
+    """Whether the machine's Redis answers on 127.0.0.1:6379 (the Celery tests need it)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False

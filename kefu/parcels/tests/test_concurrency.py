@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from kefu.orgs.tests.factories import PointFactory
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ParcelWarning, WaybillMark
 from kefu.parcels.sweep import sweep
-from kefu.parcels.tests.helpers import scan, scan_csv
+from kefu.parcels.tests.helpers import redis_up, scan, scan_csv
 
 SH = ZoneInfo("Asia/Shanghai")
 AT = dt.datetime(2026, 11, 21, 8, 30, tzinfo=SH)
@@ -108,17 +107,9 @@ def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_miss
     assert ParcelWarning.objects.count() == WaybillMark.objects.filter(warned_at__isnull=False).count()
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def test_two_celery_workers_with_redis_sweep_at_once(tmp_path):
     _require_postgres()
-    if not _redis_up():
+    if not redis_up():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Redis on 127.0.0.1:6379 is needed for the scale-out test under CI=true")
         pytest.skip("Redis on 127.0.0.1:6379 is not reachable")

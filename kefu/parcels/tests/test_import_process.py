@@ -119,12 +119,17 @@ def test_a_file_that_stops_being_valid_text_in_the_process_keeps_the_chunks_befo
 
 
 @pytest.mark.django_db
-def test_a_parser_process_that_fails_raises_with_its_traceback(point, tmp_path, settings, monkeypatch):
+def test_a_parser_process_that_fails_fails_the_batch_saying_why_and_logs_the_traceback(
+        point, tmp_path, settings, monkeypatch, caplog):
     settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
     monkeypatch.setattr(importer.parse_worker.Job, "__reduce__", lambda job: (int, ("not a job",)))
 
-    with pytest.raises(RuntimeError, match="the scan parser process failed"):
-        import_file(tmp_path, ROWS)
+    batch = import_file(tmp_path, ROWS)
+
+    assert batch.state == "failed"
+    assert batch.error == ("The file's parser failed (ValueError: invalid literal for int() with base 10: "
+                           "'not a job'); the rows stored before are kept.")
+    assert "Traceback" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)

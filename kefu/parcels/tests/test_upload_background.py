@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import PointFactory, UserFactory
 from kefu.parcels import uploads
 from kefu.parcels.models import ScanEvent, Waybill
-from kefu.parcels.tests.helpers import scan, scan_csv
+from kefu.parcels.tests.helpers import redis_up, scan, scan_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -163,19 +162,11 @@ def test_a_crash_in_the_background_thread_fails_the_batch(client, supervisor, mo
     assert os.listdir(uploads.upload_dir()) == []
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.mark.postgres
 def test_on_celery_a_worker_runs_the_import(client, supervisor, settings, data_dir):
     if connection.vendor != "postgresql":
         pytest.skip("the Celery worker is a separate process: it needs a database server")
-    if not _redis_up():
+    if not redis_up():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Redis on 127.0.0.1:6379 is needed under CI=true")
         pytest.skip("Redis on 127.0.0.1:6379 is not reachable")

@@ -158,6 +158,14 @@ class SweepHorizon(models.Model):
     missed_through = models.DateTimeField(null=True, blank=True)
     warned_through = models.DateTimeField(null=True, blank=True)
     imports_through = models.BigIntegerField(default=0)
+    # Closing settled warnings (saved, returned) needs a look at every open warning's
+    # waybill. Only a scan import changes a waybill, so after a look the next one is due
+    # only when an import newer than `closes_imports_through` exists (None: never
+    # looked), or once the sweep's time reaches `next_close_at`: the earliest sign-off
+    # or return, later than the look, of an open warning's waybill (None: none known).
+    # Raising a warning on a waybill with such a settlement brings it forward.
+    closes_imports_through = models.BigIntegerField(null=True, blank=True)
+    next_close_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"missed through {self.missed_through}, warned through {self.warned_through}"

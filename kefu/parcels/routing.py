@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Exists, OuterRef
 
 from kefu.notifications.models import Notification
 from kefu.notifications.services import notify_each
@@ -58,7 +58,7 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
     customers = {r[4] for r in rows if r[4]}
     ka = set(Customer.objects.filter(pk__in=customers, tier=Customer.Tier.KA).values_list("pk", flat=True)
              ) if customers else set()
-    recent = _recent_counts(points, at)
+    recent = _warned_within_the_hour({r[2] or area_courier.get(r[3]) for r in rows} - {None}, at)
     heads = _heads(points)
     warnings = []
     for wid, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no in rows:
@@ -68,10 +68,10 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
             reason = ESCALATE_PROBLEM
         elif customer_id in ka:
             reason = ESCALATE_KA
-        elif courier_id and recent[courier_id] >= 1:
+        elif courier_id in recent:
             reason = ESCALATE_REPEAT
         if courier_id:
-            recent[courier_id] += 1
+            recent.add(courier_id)
         head = heads.get((point_id, Department.Kind.SALES if reason == ESCALATE_KA else Department.Kind.OPERATIONS))
         warnings.append(NewWarning(wid, waybill_no, point_id, courier_id, area_id, deadline, reason,
                                    head if reason else None))
@@ -125,16 +125,19 @@ def _area_couriers(area_ids: set[int]) -> dict[int, int]:
     return result
 
 
-def _recent_counts(point_ids: set[int], at: dt.datetime) -> dict[int, int]:
-    """Warnings per courier raised in the hour up to `at` (this sweep's earlier batches included)."""
-    counts: dict[int, int] = defaultdict(int)
-    rows = (ParcelWarning.objects.filter(
-        point_id__in=point_ids, raised_at__gt=at - dt.timedelta(hours=1), raised_at__lte=at,
-        courier__isnull=False,
-    ).values("courier_id").annotate(n=Count("pk")).values_list("courier_id", "n"))
-    for courier_id, n in rows:
-        counts[courier_id] = n
-    return counts
+def _warned_within_the_hour(courier_ids: set[int], at: dt.datetime) -> set[int]:
+    """The couriers with a warning raised in the hour up to `at` (this sweep's earlier
+    batches included). One probe of the courier's warnings each, not a count of the
+    hour's warnings: such a warning's deadline is in that hour or later (a warning is
+    raised before its deadline), a range of the (courier, state, deadline) index."""
+    if not courier_ids:
+        return set()
+    since = at - dt.timedelta(hours=1)
+    recent = ParcelWarning.objects.filter(
+        courier_id=OuterRef("pk"), state__in=ParcelWarning.State.values, deadline__gt=since,
+        raised_at__gt=since, raised_at__lte=at,
+    )
+    return set(User.objects.filter(pk__in=courier_ids).filter(Exists(recent)).values_list("pk", flat=True))
 
 
 def _heads(point_ids: set[int]) -> dict[tuple[int, str], int]:

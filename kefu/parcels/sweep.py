@@ -25,6 +25,12 @@ transaction each), from where the last complete pass stopped (SweepHorizon):
 marked waybills stay in those indexes, below the horizon. A scan import newer
 than the horizon's may have added or changed waybills anywhere below it, so
 then the sweep reads both indexes from the start (the first sweep does too).
+
+Closing settled warnings looks at every open warning's waybill, so it is done
+only when something can have changed: after a scan import (the only writer of
+waybills), or once the sweep's time reaches the earliest known sign-off or
+return that lies ahead of an open warning (a replayed day has those; see
+SweepHorizon.next_close_at). An idle minute costs a few small queries.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ ORDER BY {key} LIMIT {batch}
 """
 
 WARN_CANDIDATES = """
-SELECT id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no
+SELECT id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no, settled_at
 FROM parcels_waybill
 WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
   AND (settled_at IS NULL OR settled_at > warn_at)
@@ -133,19 +139,25 @@ ON CONFLICT (waybill_id) DO NOTHING
 RETURNING waybill_id
 """
 
-# Warnings whose parcel was settled at or before `at` and at or before its deadline:
-# saved when the sign-off came first (settled_at is the earlier of sign-off and return),
-# returned when the return did.
+# Open warnings whose parcel is settled by the deadline (at any time: those settled after
+# `at` tell when the next look is due), and whether the sign-off came first (settled_at
+# is the earlier of sign-off and return): then a warning closes saved, else returned.
+SETTLED_SQL = """
+SELECT w.id, b.settled_at, b.signed_at IS NOT NULL AND b.signed_at = b.settled_at
+FROM parcels_parcelwarning w JOIN parcels_waybill b ON b.id = w.waybill_id
+WHERE w.state IN (%s, %s) AND b.settled_at IS NOT NULL AND b.settled_at <= w.deadline
+"""
+
 CLOSE_SQL = """
-UPDATE parcels_parcelwarning SET closed_at = %s, state = CASE WHEN (
-    SELECT b.signed_at IS NOT NULL AND b.signed_at = b.settled_at FROM parcels_waybill b
-    WHERE b.id = parcels_parcelwarning.waybill_id) THEN %s ELSE %s END
-WHERE state IN (%s, %s) AND EXISTS (
-    SELECT 1 FROM parcels_waybill b
-    WHERE b.id = parcels_parcelwarning.waybill_id
-      AND b.settled_at <= %s AND b.settled_at <= parcels_parcelwarning.deadline
-)
-RETURNING state
+UPDATE parcels_parcelwarning SET closed_at = %s, state = %s
+WHERE id IN (SELECT {ids} {where}) AND state IN (%s, %s)
+"""
+
+# A warning raised on a waybill settled later (a replay) brings the next look forward.
+NOTE_SETTLEMENT = """
+UPDATE parcels_sweephorizon
+SET next_close_at = CASE WHEN next_close_at IS NULL OR next_close_at > %s THEN %s ELSE next_close_at END
+WHERE id = 1
 """
 
 
@@ -200,11 +212,13 @@ def sweep(*, at: dt.datetime | None = None, time_budget_s: float = 50.0) -> dict
         return time.monotonic() - started < time_budget_s
 
     horizon = _horizon()
-    imports_mark, imports_pending = _imports(horizon["imports_through"])
-    full = imports_pending or horizon["missed_through"] is None or horizon["warned_through"] is None
+    imports_mark, newest_import = _imports()
+    full = (newest_import > horizon["imports_through"] or horizon["missed_through"] is None
+            or horizon["warned_through"] is None)
     miss_done = _miss_pass(at, None if full else horizon["missed_through"], counts, in_budget)
     warn_done = miss_done and _warn_pass(at, None if full else horizon["warned_through"], counts, in_budget)
-    counts["saved"], counts["returned"] = _close_settled(at)
+    if _close_due(at, newest_import):
+        counts["saved"], counts["returned"] = _close_settled(at, imports_mark)
     _advance(horizon, at, missed=miss_done, warned=warn_done, imports=imports_mark if full and warn_done else None)
     if counts["raised"] or counts["missed"] or counts["saved"] or counts["returned"]:
         logger.info("parcel sweep at=%s raised=%s missed=%s saved=%s returned=%s escalated=%s full=%s",
@@ -239,9 +253,9 @@ def _aware(value) -> dt.datetime | None:
     return value
 
 
-def _imports(through: int) -> tuple[int, bool]:
-    """(the newest scan import a full pass started now covers, whether one newer than
-    `through` exists). A running import is covered only once it has finished."""
+def _imports() -> tuple[int, int]:
+    """(the newest scan import a full pass started now covers, the newest scan import).
+    A running import is covered only once it has finished."""
     alive_since = timezone.now() - STALLED
     running = Q(state=ImportBatch.State.RUNNING) & (
         Q(progress_at__gte=alive_since) | Q(progress_at__isnull=True, created_at__gte=alive_since))
@@ -249,7 +263,7 @@ def _imports(through: int) -> tuple[int, bool]:
         newest=Max("pk"), running=Min("pk", filter=running))
     newest = figures["newest"] or 0
     mark = figures["running"] - 1 if figures["running"] is not None else newest
-    return mark, newest > through
+    return mark, newest
 
 
 def _advance(horizon: dict, at: dt.datetime, *, missed: bool, warned: bool, imports: int | None) -> None:
@@ -384,19 +398,53 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
                            [ids[-1]])
             wdue, deadline = cursor.fetchone()
             last = (_key(wdue), _key(deadline), ids[-1])
-    claimed = [r for r in rows if r[0] in won]
+        claimed = [r for r in rows if r[0] in won]
+        ahead = [settled for settled, deadline in ((_aware(r[8]), _aware(r[5])) for r in claimed)
+                 if settled is not None and settled <= deadline]
+        if ahead:
+            cursor.execute(NOTE_SETTLEMENT, [_param(min(ahead))] * 2)
     escalated = routing.raise_warnings(claimed, at=at) if claimed else 0
     return len(claimed), escalated, last
 
 
+def _close_due(at: dt.datetime, newest_import: int) -> bool:
+    """Whether settled warnings need a look: never looked, a scan import since the last
+    look, or a settlement ahead of the last look is due by `at`. Read after the passes:
+    a warning raised meanwhile may have brought the next look forward."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT closes_imports_through, next_close_at FROM parcels_sweephorizon WHERE id = 1")
+        through, next_at = cursor.fetchone()
+    next_at = _aware(next_at)
+    return through is None or newest_import > through or (next_at is not None and next_at <= at)
+
+
 @transaction.atomic
-def _close_settled(at: dt.datetime) -> tuple[int, int]:
-    """(saved, returned) warnings closed by this run."""
+def _close_settled(at: dt.datetime, imports_mark: int) -> tuple[int, int]:
+    """(saved, returned) warnings closed by this run. Records when the next look is due."""
     State = ParcelWarning.State
     p = _param(at)
+    opened = [State.OPEN.value, State.ACKNOWLEDGED.value]
     with connection.cursor() as cursor:
-        cursor.execute(CLOSE_SQL, [p, State.SAVED.value, State.RETURNED.value,
-                                   State.OPEN.value, State.ACKNOWLEDGED.value, p])
-        states = [row[0] for row in cursor.fetchall()]
-    saved = sum(1 for s in states if s == State.SAVED)
-    return saved, len(states) - saved
+        if connection.vendor == "postgresql":
+            # The horizon row first: a sweep raising a warning meanwhile moves next_close_at
+            # after this look has written its own (SQLite's transactions take the write lock
+            # at BEGIN).
+            cursor.execute("SELECT 1 FROM parcels_sweephorizon WHERE id = 1 FOR UPDATE")
+        cursor.execute(SETTLED_SQL, opened)
+        saved, returned, ahead = [], [], []
+        for wid, settled, signed in cursor.fetchall():
+            settled = _aware(settled)
+            if settled > at:
+                ahead.append(settled)
+            else:
+                (saved if signed else returned).append(wid)
+        counts = []
+        for ids, state in ((saved, State.SAVED), (returned, State.RETURNED)):
+            n = 0
+            if ids:
+                cursor.execute(_mark_sql(CLOSE_SQL), [p, state.value, _ids_param(ids), *opened])
+                n = cursor.rowcount
+            counts.append(n)
+        cursor.execute("UPDATE parcels_sweephorizon SET closes_imports_through = %s, next_close_at = %s WHERE id = 1",
+                       [imports_mark, _param(min(ahead)) if ahead else None])
+    return counts[0], counts[1]

@@ -237,6 +237,9 @@ class Message(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.ticket_id} {self.created_at or ''}"
+
 
 def _attachment_path(instance: Attachment, filename: str) -> str:
     # Never the uploader's file name: an opaque, unguessable path per file.
@@ -258,6 +261,9 @@ class Attachment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class FollowUp(models.Model):
     """Vertical follow-up (垂直跟进): a department head or supervisor follows a
@@ -278,6 +284,9 @@ class FollowUp(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["assigned_to", "done_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} → {self.assigned_to_id} (due {self.due_at})"
 
 
 class Event(models.Model):
@@ -311,3 +320,6 @@ class Event(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.verb} {self.created_at or ''}"

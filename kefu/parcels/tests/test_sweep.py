@@ -237,16 +237,20 @@ def test_the_sweep_queries_do_not_grow_with_the_warnings_it_raises(point):
                 rows.append(scan(no, "签收", signed))
         return rows
 
-    # 3 parcels due at 09:00 (signed off at 08:45), 300 due at 10:00
-    load(parcels("YA", 3, "2026-11-20 09:00", signed="2026-11-21 08:45") + parcels("YB", 300, "2026-11-20 10:00"))
+    # 3 parcels due at 09:00 (signed off at 08:45), 300 due at 10:00 (signed off at 09:45)
+    load(parcels("YA", 3, "2026-11-20 09:00", signed="2026-11-21 08:45")
+         + parcels("YB", 300, "2026-11-20 10:00", signed="2026-11-21 09:45"))
     sweep(at=at("2026-11-20 12:00"))  # nothing due: the first sweep ever also sets up the horizon
+    # Both sweeps below look at settled warnings: the first after an import, the second
+    # because the first warned parcels signed off by then; both note sign-offs ahead.
+    load([scan("YC00000001", "到件", "2026-11-22 10:00")])
     with CaptureQueriesContext(connection) as first:
         assert sweep(at=at("2026-11-21 08:30"))["raised"] == 3
     earlier = set(Notification.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as second:
         result = sweep(at=at("2026-11-21 09:30"))
     assert (result["raised"], result["saved"]) == (300, 3)
-    assert len(second) == len(first)
+    assert len(second) == len(first) + 1  # one more: the update closing the 3 saved warnings
     # The second sweep's notices: one each for ten couriers (the first also has the area's
     # parcels not out for delivery) and the supervisor, who also stands in for the heads.
     counts = {n.user_id: n.params["count"] for n in Notification.objects.exclude(pk__in=earlier)}
@@ -356,3 +360,40 @@ def test_batches_read_on_where_the_last_one_stopped(point, monkeypatch):
     assert [r["missed"] for r in later] == [1] * 8
     assert WaybillMark.objects.filter(missed_at__isnull=False).count() == 15
     assert ParcelWarning.objects.filter(state=ParcelWarning.State.MISSED).count() == 8
+
+
+# ---- when settled warnings are looked at ----------------------------------------
+
+
+def _looks(queries) -> int:
+    return sum(1 for q in queries if "parcels_parcelwarning w JOIN parcels_waybill b" in q["sql"])
+
+
+def test_an_idle_sweep_does_not_look_at_open_warnings_until_an_import_or_a_known_settlement(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000002", "到件", "2026-11-20 09:10"),
+          scan("YT0000000002", "签收", "2026-11-21 08:50")])  # a replay: the sign-off lies ahead
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 2
+    with CaptureQueriesContext(connection) as idle:
+        assert sweep(at=at("2026-11-21 08:40"))["saved"] == 0
+    assert _looks(idle) == 0
+    with CaptureQueriesContext(connection) as due:  # the sign-off the sweep knew of is due
+        assert sweep(at=at("2026-11-21 08:50"))["saved"] == 1
+    assert _looks(due) == 1
+    with CaptureQueriesContext(connection) as idle_again:
+        assert sweep(at=at("2026-11-21 08:51"))["saved"] == 0
+    assert _looks(idle_again) == 0
+    # A scan import can settle any open warning's parcel: the next sweep looks.
+    load([scan("YT0000000001", "签收", "2026-11-21 08:52")])
+    with CaptureQueriesContext(connection) as after_import:
+        assert sweep(at=at("2026-11-21 08:53"))["saved"] == 1
+    assert _looks(after_import) == 1
+    assert set(ParcelWarning.objects.values_list("state", flat=True)) == {ParcelWarning.State.SAVED}
+
+
+def test_a_lagging_sweep_that_warns_a_parcel_settled_later_brings_the_next_look_forward(point):
+    load([scan("YT0000000001", "到件", "2026-11-20 09:00"),
+          scan("YT0000000001", "签收", "2026-11-21 08:45")])
+    assert sweep(at=at("2026-11-21 07:00"))["raised"] == 0  # looks: nothing open, nothing ahead
+    assert sweep(at=at("2026-11-21 08:30"))["raised"] == 1  # no look due, but the sign-off is noted
+    assert sweep(at=at("2026-11-21 08:46"))["saved"] == 1

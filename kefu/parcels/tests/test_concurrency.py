@@ -40,6 +40,21 @@ def _load(n: int) -> None:
     assert batch.created_rows == n + 500
 
 
+@pytest.mark.parametrize("overlap", [True, False])
+def test_a_full_sweep_marks_the_same_with_its_passes_side_by_side_or_one_after_the_other(settings, overlap):
+    """Outside a transaction on PostgreSQL a full sweep runs the miss pass on a
+    connection of its own beside the warn pass."""
+    _require_postgres()
+    settings.KEFU_SWEEP_OVERLAP = overlap
+    _load(N)
+    assert not connection.in_atomic_block
+    result = sweep(at=AT)
+    assert (result["raised"], result["missed"]) == (N, 500)
+    assert WaybillMark.objects.filter(warned_at__isnull=False, missed_at__isnull=True).count() == N
+    assert WaybillMark.objects.filter(warned_at__isnull=True, missed_at__isnull=False).count() == 500
+    assert ParcelWarning.objects.filter(state=ParcelWarning.State.OPEN).count() == N
+
+
 def test_two_sweeps_in_threads_claim_each_waybill_once():
     _require_postgres()
     _load(N)

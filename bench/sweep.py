@@ -13,7 +13,7 @@ fresh database per engine:
   executemany on SQLite; the scan import is bypassed, so the derived columns —
   deadline, warn_at, settled_at, courier — are computed here the way the
   importer computes them). See `generate` for the distribution. PostgreSQL
-  then gets VACUUM ANALYZE, as autovacuum would have done;
+  then gets VACUUM ANALYZE, as autovacuum would have done, and a CHECKPOINT;
 - in a second process (so its peak memory is the sweep's): (a) the full sweep,
   the first sweep over the whole replayed history at `AT`, when a day's
   arrivals are partly past their deadline and partly in the warning window;
@@ -262,6 +262,8 @@ def _load(rows, expected: Expected) -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE parcels_waybill")
+            # The load's dirty pages written now, not by the checkpointer while the sweep is timed.
+            cursor.execute("CHECKPOINT")
     return n
 
 

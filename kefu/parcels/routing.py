@@ -13,6 +13,7 @@ many warnings it raises (COPY or multi-row INSERTs of the warnings, one `notify_
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -52,7 +53,7 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
     if not claimed:
         return 0
     rows = sorted(((r[0], r[1], r[2], r[3], r[4], _aware(r[5]), _aware(r[6]), r[7]) for r in claimed),
-                  key=lambda r: (r[5], r[0]))  # within a batch the earliest deadline is the first warning
+                  key=operator.itemgetter(5, 0))  # within a batch the earliest deadline is the first warning
     points = {r[1] for r in rows}
     area_courier = _area_couriers({r[3] for r in rows if r[2] is None and r[3]})
     customers = {r[4] for r in rows if r[4]}
@@ -179,18 +180,22 @@ def _leads(couriers: list[User]) -> dict[int, User | None]:
 def _notify(warnings: list[NewWarning]) -> None:
     """One notice per recipient for the batch: the courier, their supervisor and
     the escalation's head, each counting their distinct parcels."""
-    ids = {w.courier_id for w in warnings if w.courier_id} | {w.escalated_to_id for w in warnings if w.escalated_to_id}
+    courier_ids = {w.courier_id for w in warnings if w.courier_id}
+    ids = courier_ids | {w.escalated_to_id for w in warnings if w.escalated_to_id}
     people = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("reports_to")}
-    leads = _leads([people[i] for i in sorted({w.courier_id for w in warnings if w.courier_id in people})])
+    lead_of: dict[int, int] = {}  # courier id → their supervisor's id
+    for courier_id, lead in _leads([people[i] for i in sorted(courier_ids) if i in people]).items():
+        if lead is not None:
+            people.setdefault(lead.pk, lead)
+            lead_of[courier_id] = lead.pk
     by_user: dict[int, dict[int, NewWarning]] = defaultdict(dict)  # user → waybill → warning
-    for w in warnings:
-        courier = people.get(w.courier_id)
-        if courier is not None:
-            by_user[courier.pk][w.waybill_id] = w
-            lead = leads.get(courier.pk)
-            if lead is not None:
-                people.setdefault(lead.pk, lead)
-                by_user[lead.pk][w.waybill_id] = w
+    for w in warnings:  # ids only in this loop: it runs once per warning
+        courier_id = w.courier_id
+        if courier_id in people:
+            by_user[courier_id][w.waybill_id] = w
+            lead_id = lead_of.get(courier_id)
+            if lead_id is not None:
+                by_user[lead_id][w.waybill_id] = w
         if w.escalated_to_id:
             by_user[w.escalated_to_id][w.waybill_id] = w
     items = []

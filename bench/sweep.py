@@ -326,7 +326,7 @@ def _plans(at: dt.datetime) -> dict:
     statements = {
         "miss": (sweep_module._sql(miss, sweep_module._MISS, after=1), [p, since]),
         "warn": (sweep_module._sql(sweep_module.WARN_CANDIDATES, sweep_module._WARN, after=1), [p, since, p, p]),
-        "save": (sweep_module.SETTLED_SQL, ["open", "acknowledged"]),
+        "save": (sweep_module.SETTLED_SQL, ["open", "acknowledged", p, "open", "acknowledged", p]),
     }
     prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     plans = {}

@@ -141,13 +141,18 @@ ON CONFLICT (waybill_id) DO NOTHING
 RETURNING waybill_id
 """
 
-# Open warnings whose parcel is settled by the deadline (at any time: those settled after
-# `at` tell when the next look is due), and whether the sign-off came first (settled_at
-# is the earlier of sign-off and return): then a warning closes saved, else returned.
+# Open warnings whose parcel was settled at or before `at` and by the deadline, with
+# whether the sign-off came first (settled_at is the earlier of sign-off and return):
+# such a warning closes saved, else returned. The last row (id NULL): the earliest such
+# settlement after `at`, when the next look is due.
 SETTLED_SQL = """
-SELECT w.id, b.settled_at, b.signed_at IS NOT NULL AND b.signed_at = b.settled_at
+SELECT w.id, b.signed_at IS NOT NULL AND b.signed_at = b.settled_at, NULL
 FROM parcels_parcelwarning w JOIN parcels_waybill b ON b.id = w.waybill_id
-WHERE w.state IN (%s, %s) AND b.settled_at IS NOT NULL AND b.settled_at <= w.deadline
+WHERE w.state IN (%s, %s) AND b.settled_at <= %s AND b.settled_at <= w.deadline
+UNION ALL
+SELECT NULL, NULL, MIN(b.settled_at)
+FROM parcels_parcelwarning w JOIN parcels_waybill b ON b.id = w.waybill_id
+WHERE w.state IN (%s, %s) AND b.settled_at > %s AND b.settled_at <= w.deadline
 """
 
 CLOSE_SQL = """
@@ -471,12 +476,11 @@ def _close_settled(at: dt.datetime, imports_mark: int) -> tuple[int, int]:
             # after this look has written its own (SQLite's transactions take the write lock
             # at BEGIN).
             cursor.execute("SELECT 1 FROM parcels_sweephorizon WHERE id = 1 FOR UPDATE")
-        cursor.execute(SETTLED_SQL, opened)
-        saved, returned, ahead = [], [], []
-        for wid, settled, signed in cursor.fetchall():
-            settled = _aware(settled)
-            if settled > at:
-                ahead.append(settled)
+        cursor.execute(SETTLED_SQL, [*opened, p, *opened, p])
+        saved, returned, next_at = [], [], None
+        for wid, signed, next_settled in cursor.fetchall():
+            if wid is None:
+                next_at = next_settled
             else:
                 (saved if signed else returned).append(wid)
         counts = []
@@ -487,5 +491,5 @@ def _close_settled(at: dt.datetime, imports_mark: int) -> tuple[int, int]:
                 n = cursor.rowcount
             counts.append(n)
         cursor.execute("UPDATE parcels_sweephorizon SET closes_imports_through = %s, next_close_at = %s WHERE id = 1",
-                       [imports_mark, _param(min(ahead)) if ahead else None])
+                       [imports_mark, next_at])
     return counts[0], counts[1]

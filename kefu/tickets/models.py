@@ -322,4 +322,4 @@ class Event(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"])]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.verb} {self.created_at or ''}"
+        return f"#{self.ticket_id} {self.get_verb_display()} {self.created_at or ''}"

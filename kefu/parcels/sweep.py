@@ -425,6 +425,8 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
         _tune(cursor)
         cursor.execute(_sql(WARN_CANDIDATES, _WARN, after=len(after)), [p, *after, p, p])
         rows = cursor.fetchall()
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_seqscan")  # set for the candidates' probes (_tune), not for routing
         if not rows:
             return 0, 0, None
         ids = [r[0] for r in rows]

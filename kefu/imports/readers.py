@@ -42,6 +42,8 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, dict[str, str]]] | Iterator[tuple[int, list[str]]]
     encoding: str
+    line: int = 0  # the header's line (CSV)
+    delimiter: str | None = None  # CSV only
 
     def index(self, name: str) -> int:
         return self.header.index(name)
@@ -157,7 +159,8 @@ def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Ta
         # Hand the caller's file back open (the wrapper would close it when collected).
         text.detach()
 
-    return Table(header=header, rows=rows(), encoding=encoding)
+    return Table(header=header, rows=rows(), encoding=encoding, line=head_rows[header_index][0],
+                 delimiter=delimiter)
 
 
 def _numbered(reader) -> Iterator[tuple[int, list[str]]]:

@@ -21,11 +21,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import operator
 import os
 import pickle
 import queue
-import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -43,30 +40,20 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.imports.models import ImportBatch, RejectedRow
-from kefu.imports.readers import (
-    ImportFileError,
-    file_sha256,
-    file_size,
-    open_table,
-    parse_local_datetime,
-)
+from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
 from kefu.parcels import parse_worker, staging
-from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent, ScanType
+from kefu.parcels.cells import DELIVERY, REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
 from kefu.parcels.rules import RuleBook
 
 logger = logging.getLogger(__name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-UTC = dt.UTC
 
 DEFAULT_SCAN_MAPPING = {
     "waybill_no": "运单号", "scan_type": "扫描类型", "scanned_at": "扫描时间", "point_code": "网点编号",
     "employee_no": "员工工号", "product": "产品类型", "promised_at": "签收时限", "area_code": "片区",
     "customer_code": "客户编号",
 }
-REQUIRED_SCAN_FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code")
 CHUNK_ROWS = 50_000
-_WAYBILL = re.compile(r"[A-Za-z0-9\-]{6,40}").fullmatch
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
 
@@ -134,30 +121,6 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
     return {**DEFAULT_SCAN_MAPPING, **{k: v for k, v in mapping.items() if v}}
 
 
-def _parse_time(text: str) -> dt.datetime:
-    t = text.strip()
-    if not t:
-        raise ValueError("empty")
-    try:
-        naive = dt.datetime.fromisoformat(t.replace("/", "-"))
-    except ValueError:
-        aware = parse_local_datetime(t, SHANGHAI)
-    else:
-        aware = naive if naive.tzinfo else naive.replace(tzinfo=SHANGHAI)
-    return aware.astimezone(UTC)
-
-
-_CACHE_LIMIT = 200_000
-# The longest code each column stores, and its name in a rejected row's reason.
-_CODE_LIMITS = {
-    "employee_no": (32, ScanEvent._meta.get_field("employee_no").verbose_name),
-    "product": (30, ScanEvent._meta.get_field("product").verbose_name),
-    "area_code": (32, ScanEvent._meta.get_field("area_code").verbose_name),
-    "customer_code": (32, ScanEvent._meta.get_field("customer_code").verbose_name),
-}
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 @dataclass
 class _Chunk:
     scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite)
@@ -191,7 +154,7 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
         path, file_name, required = source
         job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
                                vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
-                               required=required, stage_db=None)
+                               required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR)
         chunks = _from_process(job, store)
     else:
         chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,
@@ -293,134 +256,38 @@ def _courier(point_id: int, employee_no: str) -> int:
     return uid
 
 
-def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
-    """The hot loop, one pass over the rows with a handful of dict look-ups per
-    row: the raw cells of times, scan types, points and short codes repeat all
-    day long, so each is parsed once and then found in a cache."""
+def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reader=None):
+    """The row-by-row parser: one pass over the rows, each checked by the
+    `cells.RowReader` (which caches what repeats), in chunks of `chunk_rows`."""
     pg = store.vendor == "postgresql"
-    null = store.NULL
-    time_text = store.time_text
-    width = max(i for i in index.values() if i is not None) + 1
-    positions = [index[f] for f in ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no",
-                                    "product", "promised_at", "area_code", "customer_code")]
-    full = all(i is not None for i in positions)
-    get = operator.itemgetter(*(i if i is not None else width for i in positions))
-    blanks = [""] * (width + 1)
-    required_width = max(index[f] for f in REQUIRED_SCAN_FIELDS)
-    types = {name: int(kind) for name, kind in SCAN_TYPE_NAMES.items()}
-    times: dict[str, str] = {}
-    pids: dict[str, int] = {}
-    emps: dict[str, str] = {}
-    prods: dict[str, str] = {}
-    area_codes: dict[str, str] = {}
-    cust_codes: dict[str, str] = {}
-    clean_one = (lambda v: v.strip().translate(_COPY_ESCAPES)) if pg else str.strip
-    match = _WAYBILL
-    delivery = int(ScanType.DELIVERY)
-    eight_hours = dt.timedelta(hours=8)
-    new_points: dict[str, int] = {}
+    reader = reader or RowReader(index, points=points, restricted=restricted, store=store)
+    parse_row = reader.row
+    out: list = []
+    rejects: list = []
     areas: set = set()
     couriers: set = set()
     customers: set = set()
     products: set = set()
-    days: set = set()
-
-    def time(raw: str) -> str:
-        value = _parse_time(raw)
-        days.add((value + eight_hours).date())
-        text = time_text(value)
-        if len(times) < _CACHE_LIMIT:
-            times[raw] = text
-        return text
-
-    def point_id(raw: str) -> int:
-        code = raw.strip()
-        if not code:
-            raise ValueError(_("the point code is empty"))
-        pid = points.get(code)
-        if pid is None:
-            if restricted:
-                raise ValueError(_("the point %(code)s is not this network point") % {"code": code})
-            pid = points[code] = -(len(points) + 1)
-            new_points[code] = pid
-        pids[raw] = pid
-        return pid
-
-    def clean(raw: str, cache: dict, field: str) -> str:
-        """A code as staged; a code longer than its column is the row's error."""
-        limit, label = _CODE_LIMITS[field]
-        if len(raw.strip()) > limit:
-            raise ValueError(_("the %(field)s %(value)s is longer than %(n)s characters")
-                             % {"field": label, "value": raw.strip()[:40], "n": limit})
-        value = clean_one(raw)
-        if len(cache) < _CACHE_LIMIT:
-            cache[raw] = value
-        return value
-
-    out: list = []
-    rejects: list = []
     # PostgreSQL stores a new waybill's scans with a plain INSERT, which a repeated scan would fail.
+    # The point is part of the key: the same scan under another point still makes that point's waybill.
     dedupe = pg
     seen: set = set()
     duplicates = 0
     for line, row in rows:
         try:
-            if full and len(row) >= width:
-                raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = get(row)
-            else:
-                if len(row) <= required_width:
-                    raise IndexError
-                padded = row[:width]
-                padded += blanks[len(padded):]
-                raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = get(padded)
-            wb = raw_wb.strip().upper()
-            if not match(wb):
-                raise ValueError(_("the waybill number %(w)s is not valid") % {"w": wb[:50] or "—"})
-            kind = types.get(raw_type)
-            if kind is None:
-                kind = types.get(raw_type.strip()) or types.get(raw_type.strip().lower())
-                if kind is None:
-                    raise ValueError(_("unknown scan type %(t)s") % {"t": raw_type[:20]})
-                types[raw_type] = kind
-            t = times.get(raw_time)
-            if t is None:
-                try:
-                    t = time(raw_time)
-                except ValueError:
-                    raise ValueError(_("the time %(t)s is not a date and time") % {"t": raw_time[:40]}) from None
-            pid = pids.get(raw_point) or point_id(raw_point)
-            if prom:
-                p = times.get(prom)
-                if p is None:
-                    if prom.strip():
-                        try:
-                            p = time(prom)
-                        except ValueError:
-                            raise ValueError(_("the sign-off deadline %(t)s is not a date and time")
-                                             % {"t": prom.strip()[:40]}) from None
-                    else:
-                        p = null
-            else:
-                p = null
-            if emp:
-                emp = emps.get(emp) or clean(emp, emps, "employee_no")
-            if product:
-                product = prods.get(product) or clean(product, prods, "product")
-            if area:
-                area = area_codes.get(area) or clean(area, area_codes, "area_code")
-            if cust:
-                cust = cust_codes.get(cust) or clean(cust, cust_codes, "customer_code")
+            staged = parse_row(row)
         except (ValueError, IndexError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else _("the row has too few columns")
+            reason = str(exc) if isinstance(exc, ValueError) else too_few_columns()
             rejects.append((line, reason, row))
             continue
+        pid, wb, kind, t, emp, product, p, area, cust = staged
         if dedupe:
-            key = (wb, kind, t)
+            key = (pid, wb, kind, t)
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
-        if emp and kind == delivery:
+        if emp and kind == DELIVERY:
             couriers.add((pid, emp))
         if product:
             products.add(product)
@@ -428,17 +295,14 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows):
             areas.add((pid, area))
         if cust:
             customers.add((pid, cust))
-        if pg:
-            out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n")
-        else:
-            out.append((pid, wb, kind, t, emp, product, p, area, cust))
+        out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n" if pg else staged)
         if len(out) >= chunk_rows:
-            yield _Chunk(out, rejects, new_points, _tell(fileobj), areas, couriers, customers, products, days,
-                         set(pids.values()), duplicates)
-            out, rejects, new_points, seen, duplicates = [], [], {}, set(), 0
-            areas, couriers, customers, products, days = set(), set(), set(), set(), set()
-    yield _Chunk(out, rejects, new_points, -1, areas, couriers, customers, products, days,
-                 set(pids.values()), duplicates)
+            yield _Chunk(out, rejects, reader.take_new_points(), _tell(fileobj), areas, couriers, customers,
+                         products, reader.take_days(), reader.point_ids(), duplicates)
+            out, rejects, seen, duplicates = [], [], set(), 0
+            areas, couriers, customers, products = set(), set(), set(), set()
+    yield _Chunk(out, rejects, reader.take_new_points(), -1, areas, couriers, customers, products,
+                 reader.take_days(), reader.point_ids(), duplicates)
 
 
 def _from_process(job: parse_worker.Job, store):

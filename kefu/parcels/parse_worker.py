@@ -1,9 +1,10 @@
 """The scan file parser in a process of its own, for large files.
 
-Parsing a million rows is a few seconds of pure Python; in a thread it competes
-for the interpreter lock with the thread that feeds the database, and the two
-end up taking turns. In a child process it runs on the other core. The child
-reads the file itself (by path), runs the same `importer._parse`, and hands each
+Parsing a million rows takes seconds; in a thread it competes for the
+interpreter lock with the thread that feeds the database, and the two end up
+taking turns. In a child process it runs on the other core. The child reads the
+file itself (by path) with the column parser (`columnar`) when the file is a
+CSV it can read, else with the row parser (`importer._parse`), and hands each
 chunk back through its stdout as length-prefixed pickles:
 
 - PostgreSQL: the chunk's rows as one block of COPY text (bytes), which the
@@ -12,6 +13,9 @@ chunk back through its stdout as length-prefixed pickles:
   database (a file the parent ATTACHes), so the parent's thread does no
   per-row work at all; when the parent cannot ATTACH (it is inside a
   transaction) the rows come through the pipe instead.
+
+The column parser's chunks also carry their rows grouped by waybill (`grouped`,
+the same three ways), which spares the database that GROUP BY.
 
 Run as `python -m kefu.parcels.parse_worker`; the job (path, column index,
 points, …) arrives pickled on stdin. The child needs no database connection.
@@ -43,6 +47,7 @@ class Job:
     chunk_rows: int
     required: set[str]
     stage_db: str | None  # SQLite only: the staging database file, None to send rows through the pipe
+    columnar: bool = True  # read a CSV that qualifies with the column parser
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Staged:
     table: str | None = None
     data: bytes | None = None
     rows: list | None = None
+    grouped: Staged | None = None  # the rows grouped by waybill (columnar.GROUP_COLS), when the parser did it
 
     def __len__(self) -> int:
         return self.count
@@ -83,38 +89,48 @@ class _SqliteStage:
     parent is told, in WAL mode so the parent reads while the child writes."""
 
     def __init__(self, path: str):
-        from kefu.parcels.staging import SCAN_COLS, SqliteStore
-
-        self.cols = SCAN_COLS
-        self.types = [SqliteStore(None).column_type(c) for c in SCAN_COLS]
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = OFF")
         self.n = 0
 
-    def put(self, rows: list) -> Staged:
+    def put(self, rows: list, grouped: list | None = None) -> Staged:
+        """The chunk's rows (staging.SCAN_COLS) in table sN, and when given the
+        rows grouped by waybill (staging.GROUP_COLS) in gN, in one commit."""
+        from kefu.parcels.staging import GROUP_COLS, SCAN_COLS, SqliteStore
+
         self.n += 1
-        table = f"s{self.n}"
-        spec = ", ".join(f"{c} {t}" for c, t in zip(self.cols, self.types, strict=True))
-        marks = ", ".join("?" * len(self.cols))
         self.db.execute("BEGIN")
-        self.db.execute(f"CREATE TABLE {table} ({spec})")
-        self.db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        staged = Staged(count=len(rows), table=self._table(f"s{self.n}", SCAN_COLS, rows, SqliteStore))
+        if grouped is not None:
+            staged.grouped = Staged(count=len(grouped),
+                                    table=self._table(f"g{self.n}", GROUP_COLS, grouped, SqliteStore))
         self.db.execute("COMMIT")
-        return Staged(count=len(rows), table=f"{STAGE_SCHEMA}.{table}")
+        return staged
+
+    def _table(self, name: str, cols, rows: list, store) -> str:
+        spec = ", ".join(f"{c} {store(None).column_type(c)}" for c in cols)
+        self.db.execute(f"CREATE TABLE {name} ({spec})")
+        self.db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", rows)
+        return f"{STAGE_SCHEMA}.{name}"
 
 
 def run(job: Job, out) -> None:
     from django.utils import translation
 
     from kefu.imports.readers import ImportFileError, open_table
-    from kefu.parcels import importer, staging
+    from kefu.parcels import columnar, importer, staging
 
     store = staging.PostgresStore(None) if job.vendor == "postgresql" else staging.SqliteStore(None)
     stage = _SqliteStage(job.stage_db) if job.vendor == "sqlite" and job.stage_db else None
     with translation.override(job.language), open(job.path, "rb") as fh:
         try:
             table = open_table(fh, job.file_name, required=job.required, lists=True)
+            if job.columnar and columnar.applies(job.path, table):
+                for chunk in _columnar(job, table, store, stage):
+                    write_frame(out, "chunk", chunk)
+                write_frame(out, "end", None)
+                return
             for chunk in importer._parse(table.rows, job.index, points=job.points, restricted=job.restricted,
                                          store=store, fileobj=fh, chunk_rows=job.chunk_rows):
                 rows = chunk.scans
@@ -129,6 +145,31 @@ def run(job: Job, out) -> None:
             write_frame(out, "file-error", str(exc))
             return
     write_frame(out, "end", None)
+
+
+def _columnar(job: Job, table, store, stage):
+    """The file's chunks from the column parser, as `importer._Chunk`s."""
+    from kefu.parcels import columnar, importer
+    from kefu.parcels.cells import RowReader
+
+    reader = RowReader(job.index, points=job.points, restricted=job.restricted, store=store)
+    pg = job.vendor == "postgresql"
+    for chunk, position in columnar.chunks(job.path, table, job.index, reader, chunk_rows=job.chunk_rows,
+                                           dedupe=pg):
+        if pg:
+            scans = Staged(count=chunk.scans.num_rows, data=columnar.copy_text(chunk.scans, store.NULL),
+                           grouped=Staged(count=chunk.grouped.num_rows,
+                                          data=columnar.copy_text(chunk.grouped, store.NULL)))
+        elif stage is not None:
+            scans = stage.put(columnar.rows(chunk.scans), columnar.rows(chunk.grouped))
+        else:
+            grouped = columnar.rows(chunk.grouped)
+            scans = Staged(count=chunk.scans.num_rows, rows=columnar.rows(chunk.scans),
+                           grouped=Staged(count=len(grouped), rows=grouped))
+        names = chunk.names()
+        yield importer._Chunk(scans, chunk.rejects, reader.take_new_points(), position, names["areas"],
+                              names["couriers"], names["customers"], names["products"], reader.take_days(),
+                              reader.point_ids(), chunk.duplicates)
 
 
 def main() -> None:

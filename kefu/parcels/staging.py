@@ -35,6 +35,10 @@ from kefu.parcels.parse_worker import Staged
 SCAN_COLS = ("point_id", "waybill_no", "scan_type", "scanned_at", "employee_no", "product",
              "promised_at", "area_code", "customer_code")
 STAGE = "kefu_scan_stage"
+GROUP_STAGE = "kefu_group_stage"
+# A chunk's scans grouped by waybill, when the column parser did that (columnar.GROUP_COLS).
+GROUP_COLS = ("point_id", "waybill_no", "product", "area_code", "customer_code", "employee_no", "arrived_at",
+              "promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")
 CODE_COLS = ("kind", "point_id", "code", "ref_id")
 TERM_COLS = ("point_id", "product", "area_key", "day", "allowance", "lead")
 WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "customer_id", "arrived_at",
@@ -42,6 +46,7 @@ WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "custom
            "problem_at", "settled_at")
 _TIME_COLS = {"scanned_at", "promised_at", "arrived_at", "delivery_at", "signed_at", "returned_at",
               "problem_at"}
+_CODE_TEXT_COLS = {"employee_no", "product", "area_code", "customer_code", "code"}
 _INT_COLS = {"point_id", "scan_type", "kind", "ref_id", "area_key", "allowance", "lead"}
 ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
     int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
@@ -146,6 +151,8 @@ class _Store:
         self.connection = connection
         self._ready = False
         self.source = STAGE  # where the chunk's scans are: the temporary table, or a parser's table
+        self.grouped = None  # where the chunk's scans grouped by waybill are, when the parser grouped them
+        self._analyzed: set[str] = set()
 
     def _sql(self, text: str) -> str:
         return text if self.source == STAGE else text.replace(STAGE, self.source)
@@ -154,7 +161,7 @@ class _Store:
         cursor = self.connection.cursor()
         if not self._ready:
             self._setup(cursor)
-            for name, cols in (("kefu_scan_stage", SCAN_COLS), ("kefu_codes", CODE_COLS),
+            for name, cols in ((STAGE, SCAN_COLS), (GROUP_STAGE, GROUP_COLS), ("kefu_codes", CODE_COLS),
                                ("kefu_terms_stage", TERM_COLS)):
                 spec = ", ".join(f"{c} {self.column_type(c)}" for c in cols)
                 cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({spec})")
@@ -167,7 +174,7 @@ class _Store:
     def begin(self) -> None:
         """Empty what an earlier import on this connection left behind."""
         with self.cursor() as cursor:
-            for table in ("kefu_scan_stage", "kefu_codes", "kefu_terms_stage"):
+            for table in (STAGE, GROUP_STAGE, "kefu_codes", "kefu_terms_stage"):
                 cursor.execute(f"DELETE FROM {table}")
 
     def _setup(self, cursor) -> None:
@@ -180,6 +187,8 @@ class _Store:
         """Points a file named before they existed were staged under provisional ids."""
         for provisional, real in mapping.items():
             cursor.execute("UPDATE kefu_scan_stage SET point_id = %s WHERE point_id = %s", [real, provisional])
+            if self.grouped == GROUP_STAGE:
+                cursor.execute(f"UPDATE {GROUP_STAGE} SET point_id = %s WHERE point_id = %s", [real, provisional])
 
     def add_codes(self, cursor, rows: list[tuple[int, int, str, int]]) -> None:
         """(kind, point id, code, id) rows: AREA, COURIER or CUSTOMER."""
@@ -228,27 +237,40 @@ class _Store:
           LEFT JOIN kefu_terms_stage t ON t.point_id = g.point_id AND t.product = g.product
             AND t.area_key = COALESCE(a.ref_id, 0) AND t.day = {self.LOCAL_DAY.format(t="g.arrived_at")}
         ) s WHERE true"""
+        if self.grouped is not None:
+            select = select.replace(self.GROUPED, f"SELECT {', '.join(GROUP_COLS)} FROM {self.grouped}")
         return _upsert(select)
 
     def clear(self, cursor) -> None:
         if self.source == STAGE:
             cursor.execute(self.CLEAR)
+        if self.grouped == GROUP_STAGE:
+            cursor.execute(self.CLEAR.replace(STAGE, GROUP_STAGE))
         self.source = STAGE
+        self.grouped = None
 
     def load_scans(self, cursor, rows, *, writable: bool = False) -> None:
         """The chunk's rows into the staging table. A parser process's chunk
         (`parse_worker.Staged`) may be in a table of its own already, read from
-        there unless `writable` (the caller will rewrite it)."""
+        there unless `writable` (the caller will rewrite it); and may come
+        grouped by waybill as well (`Staged.grouped`), likewise."""
         if isinstance(rows, Staged):
-            if rows.table is not None:
-                if writable:
-                    # Provisional point ids are rewritten in the staging table, which is ours to write.
-                    cursor.execute(f"INSERT INTO {STAGE} SELECT * FROM {rows.table}")
-                else:
-                    self.source = rows.table
-                return
-            rows = rows.data if rows.data is not None else rows.rows
+            if rows.grouped is not None:
+                self.grouped = self._place(cursor, rows.grouped, GROUP_STAGE, writable)
+            self.source = self._place(cursor, rows, STAGE, writable)
+            return
         self._load(cursor, rows)
+
+    def _place(self, cursor, staged: Staged, stage: str, writable: bool) -> str:
+        """Where the staged rows are read from: the parser's table, or `stage`."""
+        if staged.table is not None:
+            if not writable:
+                return staged.table
+            # Provisional point ids are rewritten in the staging table, which is ours to write.
+            cursor.execute(f"INSERT INTO {stage} SELECT * FROM {staged.table}")
+            return stage
+        self._load(cursor, staged.data if staged.data is not None else staged.rows, table=stage)
+        return stage
 
 
 class PostgresStore(_Store):
@@ -258,6 +280,7 @@ class PostgresStore(_Store):
     BLOCK = 4000
     NULL = "\\N"
     LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date::text"
+    TIME_SUFFIX = "+00:00"
     CLEAR = "TRUNCATE kefu_scan_stage"
 
     GROUPED = f"""
@@ -278,7 +301,8 @@ class PostgresStore(_Store):
     WARN_AT = "deadline - lead * interval '1 minute'"
 
     def column_type(self, col: str) -> str:
-        if col == "waybill_no":
+        # Codes compare byte by byte, as the column parser's grouping (and SQLite) does.
+        if col == "waybill_no" or col in _CODE_TEXT_COLS:
             return 'text COLLATE "C"'
         return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
 
@@ -301,9 +325,10 @@ class PostgresStore(_Store):
             value = value.astimezone(dt.UTC)
         return str(value)
 
-    def _load(self, cursor, rows: list[str] | bytes) -> None:
+    def _load(self, cursor, rows: list[str] | bytes, table: str = STAGE) -> None:
         """COPY text lines, or a block of them as bytes from a parser process."""
-        with cursor.cursor.copy(f"COPY kefu_scan_stage ({', '.join(SCAN_COLS)}) FROM STDIN") as copy:
+        cols = GROUP_COLS if table == GROUP_STAGE else SCAN_COLS
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
             if isinstance(rows, bytes):
                 view = memoryview(rows)
                 for i in range(0, len(view), 1 << 22):
@@ -311,7 +336,7 @@ class PostgresStore(_Store):
             else:
                 for i in range(0, len(rows), self.BLOCK):
                     copy.write("".join(rows[i:i + self.BLOCK]))
-        self._analyze(cursor, "kefu_scan_stage")
+        self._analyze(cursor, table)
 
     def _analyze(self, cursor, table: str) -> None:
         # Autovacuum never analyses a temporary table: without statistics the planner
@@ -319,13 +344,11 @@ class PostgresStore(_Store):
         # The scans' statistics from the first chunk serve the others (TRUNCATE keeps them,
         # and the planner reads the row count from the table's size): ANALYZE costs as
         # much as the COPY.
-        if table == STAGE:
-            if self._stage_analyzed:
+        if table in (STAGE, GROUP_STAGE):
+            if table in self._analyzed:
                 return
-            self._stage_analyzed = True
+            self._analyzed.add(table)
         cursor.execute(f"ANALYZE {table}")
-
-    _stage_analyzed = False
 
     def store_chunk(self, cursor, *, batch_id: int) -> int:
         """Waybills first, noting which are new: a new waybill's scans cannot be
@@ -352,6 +375,7 @@ class PostgresStore(_Store):
 class SqliteStore(_Store):
     vendor = "sqlite"
     LOCAL_DAY = "date({t}, '+8 hours')"
+    TIME_SUFFIX = ""
 
     GROUPED = f"""
       SELECT point_id, waybill_no, product, area_code, customer_code,
@@ -387,9 +411,10 @@ class SqliteStore(_Store):
         # A bigger page cache for this connection: the scan index grows by a chunk at a time.
         cursor.execute("PRAGMA cache_size = -65536")
 
-    def _load(self, cursor, rows: list) -> None:
-        marks = ", ".join("?" * len(SCAN_COLS))
-        cursor.cursor.executemany(f"INSERT INTO kefu_scan_stage ({', '.join(SCAN_COLS)}) VALUES ({marks})", rows)
+    def _load(self, cursor, rows: list, table: str = STAGE) -> None:
+        cols = GROUP_COLS if table == GROUP_STAGE else SCAN_COLS
+        marks = ", ".join("?" * len(cols))
+        cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
 
 
 def for_connection(connection) -> _Store:

@@ -1,0 +1,432 @@
+"""The column parser: a large CSV scan file read and checked a column at a time.
+
+The row parser (`importer._parse`) costs about 12 µs a row in Python, more than
+the database needs to store the row. Here Apache Arrow's CSV reader decodes
+and splits the file (GBK included) in C++, and the checks run once per
+*distinct* cell value rather than once per row: a day's file of a million scans
+holds a few tens of thousands of distinct times and a handful of scan types,
+points and codes. Each distinct value goes through the same `cells.RowReader`
+as the row parser, so a value is accepted, converted and worded in a rejected
+row's reason exactly as there. Waybill numbers, nearly all distinct, are
+checked with one vectorised pattern match.
+
+A row that any check refuses goes through `RowReader.row` whole, which finds its
+first fault (the reason) or, rarely, accepts it: the row parser's outcome,
+row for row. So do the rows Arrow cannot split into the header's columns (too
+few or too many cells), reported with their line.
+
+The chunk also comes grouped by waybill (earliest arrival, sign-off, return and
+problem scan, latest delivery scan and its employee, first non-blank codes),
+the aggregation `staging` would otherwise run in SQL.
+
+Only files whose records are single lines qualify: no quote character anywhere
+(a quoted cell may hold a line break, and then a row's line number could not be
+told). Other files, spreadsheets and small files take the row parser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+from bisect import bisect_right
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+from django.utils.translation import gettext as _
+
+from kefu.imports.readers import ImportFileError, Table
+from kefu.parcels.cells import FIELDS, WAYBILL_PATTERN, RowReader, too_few_columns
+from kefu.parcels.models import ScanType
+
+BLOCK_BYTES = 1 << 18
+SCAN_SCHEMA = pa.schema([
+    ("point_id", pa.int64()), ("waybill_no", pa.string()), ("scan_type", pa.int64()), ("scanned_at", pa.string()),
+    ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
+    ("area_code", pa.string()), ("customer_code", pa.string()),
+])
+GROUP_COLS = ("point_id", "waybill_no", "product", "area_code", "customer_code", "employee_no", "arrived_at",
+              "promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")
+ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
+    int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
+
+
+def applies(path: str, table: Table) -> bool:
+    """Whether the file is a CSV whose every record is one line (no quote character)."""
+    if table.delimiter is None or table.encoding == "xlsx":
+        return False
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            if b'"' in block:
+                return False
+    return True
+
+
+class ColumnChunk:
+    """A chunk's accepted rows (`scans`, in SCAN_SCHEMA with the store's values:
+    times as text, codes escaped for COPY on PostgreSQL, the store's NULL for a
+    blank promised time), the same grouped by waybill (`grouped`, GROUP_COLS),
+    rejected rows and what the rows name, as `importer._Chunk` has them."""
+
+    def __init__(self, scans: pa.Table, grouped: pa.Table, rejects: list, duplicates: int):
+        self.scans = scans
+        self.grouped = grouped
+        self.rejects = rejects
+        self.duplicates = duplicates
+
+    def names(self) -> dict:
+        s = self.scans
+        kinds = s.column("scan_type")
+        couriers = s.filter(pc.and_(pc.equal(kinds, DELIVERY), pc.not_equal(s.column("employee_no"), "")))
+        return {
+            "couriers": _pairs(couriers, "employee_no"),
+            "areas": _pairs(s.filter(pc.not_equal(s.column("area_code"), "")), "area_code"),
+            "customers": _pairs(s.filter(pc.not_equal(s.column("customer_code"), "")), "customer_code"),
+            "products": {p for p in pc.unique(s.column("product")).to_pylist() if p},
+        }
+
+
+def _pairs(table: pa.Table, column: str) -> set[tuple[int, str]]:
+    found = table.select(["point_id", column]).group_by(["point_id", column], use_threads=False).aggregate([])
+    return set(zip(found.column("point_id").to_pylist(), found.column(column).to_pylist(), strict=True))
+
+
+def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowReader, *,
+           chunk_rows: int, dedupe: bool) -> Iterator[tuple[ColumnChunk, int]]:
+    """(chunk, bytes of the file read so far) for the file at `path`, whose
+    header `table` found. `dedupe` drops a scan repeated within a chunk (the
+    PostgreSQL store needs that; the row parser does the same)."""
+    names = [f"c{i}" for i in range(len(table.header))]
+    invalid: list[tuple[int, str]] = []  # (line, text) of rows Arrow could not split into the columns
+    lines: list[int] = []  # their lines, in order
+
+    def skip(row) -> str:
+        invalid.append((row.number, row.text))
+        lines.append(row.number)
+        return "skip"
+
+    source = _Utf8Lines(path, table.encoding)
+    checker = _Checker(index, reader, table.line, lines, table.delimiter, dedupe=dedupe)
+    try:
+        with _readable(table, checker):
+            batches = pcsv.open_csv(
+                source,
+                read_options=pcsv.ReadOptions(skip_rows=table.line, column_names=names,
+                                              use_threads=False, block_size=BLOCK_BYTES),
+                parse_options=pcsv.ParseOptions(delimiter=table.delimiter, quote_char=False,
+                                                ignore_empty_lines=False, invalid_row_handler=skip),
+                convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        while True:
+            with _readable(table, checker):
+                batch = next(batches, None)
+            if batch is None:
+                break
+            pending.append(batch)
+            count += batch.num_rows
+            while count >= chunk_rows:
+                whole = pa.Table.from_batches(pending)
+                taken, invalid[:] = list(invalid), []
+                chunk = checker.chunk(whole.slice(0, chunk_rows), taken)
+                yield chunk, source.position(checker.last_line())
+                rest = whole.slice(chunk_rows)
+                pending, count = rest.to_batches(), rest.num_rows
+        whole = pa.Table.from_batches(pending, schema=batches.schema)
+        chunk = checker.chunk(whole, list(invalid))
+        yield chunk, -1 if source.error is None else source.position(checker.last_line())
+    finally:
+        source.close()
+    if source.error is not None:
+        raise ImportFileError(
+            _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
+            % {"enc": table.encoding, "line": source.lines, "why": source.error})
+
+
+class _Utf8Lines(io.RawIOBase):
+    """The file as UTF-8, whole lines at a time, for Arrow. At the first byte
+    that is not valid text in `encoding` the stream ends after the last whole
+    line before it and `error` says why, so the rows before are stored (as the
+    row parser does) before the import fails. A line feed is never part of a
+    multi-byte character in UTF-8 or GB18030, so lines split safely."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, path: str, encoding: str):
+        self.raw = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self.encoding = encoding
+        self.utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8")
+        self.pending = b""  # the raw bytes after the last line feed read
+        self.out = memoryview(b"")
+        self.lines = 0  # line feeds handed out
+        self.error: str | None = None
+        self.done = False
+        self.marks: list[tuple[int, int]] = [(0, 0)]  # (lines handed out, bytes of the file they take)
+
+    def readable(self) -> bool:
+        return True
+
+    def position(self, line: int) -> int:
+        """About how many bytes of the file the first `line` lines take (Arrow
+        reads ahead, so how far the file has been read says little)."""
+        i = bisect_right(self.marks, (line, float("inf")))
+        if i >= len(self.marks):
+            return self.marks[-1][1]
+        (lines0, bytes0), (lines1, bytes1) = self.marks[i - 1], self.marks[i]
+        return bytes0 + (bytes1 - bytes0) * (line - lines0) // max(lines1 - lines0, 1)
+
+    def readinto(self, buffer) -> int:
+        while not self.out and not self.done:
+            self.out = memoryview(self._next())
+        n = min(len(buffer), len(self.out))
+        buffer[:n] = self.out[:n]
+        self.out = self.out[n:]
+        return n
+
+    def _next(self) -> bytes:
+        block = self.raw.read(self.BLOCK)
+        data = self.pending + block
+        cut = data.rfind(b"\n") + 1 if block else len(data)
+        self.done = not block
+        whole, self.pending = data[:cut], data[cut:]
+        try:
+            text = whole.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            self.error, self.done = exc.reason, True
+            whole = whole[:whole.rfind(b"\n", 0, exc.start) + 1]
+            text = whole.decode(self.encoding)
+        self.lines += whole.count(b"\n")
+        self.marks.append((self.lines, self.marks[-1][1] + len(whole)))
+        return whole if self.utf8 else text.encode()
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+@contextlib.contextmanager
+def _readable(table: Table, checker: _Checker):
+    """A decoding error while reading becomes the row parser's message."""
+    try:
+        yield
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise ImportFileError(
+            _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
+            % {"enc": table.encoding, "line": checker.last_line(), "why": why}
+        ) from exc
+
+
+class _Checker:
+    """Checks one chunk of rows at a time; keeps the count of rows read, for their lines."""
+
+    def __init__(self, index, reader: RowReader, header_line: int, invalid_lines: list[int], delimiter: str,
+                 *, dedupe: bool):
+        self.index = index
+        self.reader = reader
+        self.header_line = header_line
+        self.invalid_lines = invalid_lines
+        self.delimiter = delimiter
+        self.dedupe = dedupe
+        self.read = 0  # rows Arrow gave so far
+
+    def line(self, ordinal: int) -> int:
+        """The file line of the `ordinal`-th (from 0) row Arrow gave: the rows it
+        skipped (kept in `invalid_lines`) are lines too."""
+        line = self.header_line + 1 + ordinal
+        skipped = 0
+        while True:
+            before = bisect_right(self.invalid_lines, line)
+            if before == skipped:
+                return line
+            line += before - skipped
+            skipped = before
+
+    def last_line(self) -> int:
+        return self.line(self.read - 1) if self.read else self.header_line
+
+    def chunk(self, rows: pa.Table, invalid: list[tuple[int, str]]) -> ColumnChunk:
+        first = self.read
+        self.read += rows.num_rows
+        rows = rows.combine_chunks()
+        accepted, refused, passed = self._check(rows)
+        # Rows a check refused, and rows Arrow could not split: the row parser's verdict, row by row.
+        others = [(self.line(first + i), cells) for i, cells in refused]
+        others += [(line, next(csv.reader([text], delimiter=self.delimiter), [])) for line, text in invalid]
+        kept, rejects = [], []
+        for line, cells in sorted(others, key=lambda item: item[0]):
+            try:
+                kept.append((line, self.reader.row(cells)))
+            except (ValueError, IndexError) as exc:
+                rejects.append((line, str(exc) if isinstance(exc, ValueError) else too_few_columns(), cells))
+        scans = accepted
+        if kept:
+            lines = pa.array([self.line(first + i) for i in range(rows.num_rows)], pa.int64())
+            scans = scans.append_column("line", lines.filter(passed))
+            extra = pa.Table.from_pylist(
+                [dict(zip(SCAN_SCHEMA.names, row, strict=True), line=line) for line, row in kept],
+                schema=scans.schema)
+            scans = pa.concat_tables([scans, extra]).sort_by("line").drop_columns(["line"])
+        duplicates = 0
+        if self.dedupe and scans.num_rows:
+            before = scans.num_rows
+            scans = _first_of_each(scans)
+            duplicates = before - scans.num_rows
+        return ColumnChunk(scans, _grouped(scans, self.reader.null), rejects, duplicates)
+
+    def _check(self, rows: pa.Table) -> tuple[pa.Table, list[tuple[int, list[str]]], pa.Array]:
+        """The rows every vectorised check accepts, as staging rows; the others
+        as (position in the chunk, their cells); and per row whether it passed."""
+        n = rows.num_rows
+        reader = self.reader
+
+        def column(field):
+            i = self.index[field]
+            if i is not None and rows.column(i).num_chunks:
+                return rows.column(i).chunk(0)
+            return pa.array([""] * (n if i is None else 0), pa.string())
+
+        wb = pc.utf8_upper(pc.utf8_trim_whitespace(column("waybill_no")))
+        ok = pc.match_substring_regex(wb, f"^{WAYBILL_PATTERN}$")
+        kind, ok_kind = _each(column("scan_type"), reader.scan_type, pa.int64())
+        time, ok_time = _times(column("scanned_at"), reader, reader.time)
+        ok = pc.and_(pc.and_(ok, ok_kind), ok_time)
+        # The row parser looks a point up only for rows whose waybill, type and time passed:
+        # a new point named only by such rejected rows is not created.
+        point, ok_point = _each(pc.if_else(ok, column("point_code"), pa.scalar(None, pa.string())),
+                                reader.point_id, pa.int64())
+        ok = pc.and_(ok, ok_point)
+        promised, ok_promised = _times(column("promised_at"), reader, reader.promised)
+        ok = pc.and_(ok, ok_promised)
+        codes = {}
+        for field in ("employee_no", "product", "area_code", "customer_code"):
+            codes[field], ok_code = _each(column(field), lambda raw, f=field: reader.code(raw, f), pa.string())
+            ok = pc.and_(ok, ok_code)
+        accepted = pa.Table.from_arrays(
+            [point, wb, kind, time, codes["employee_no"], codes["product"], promised, codes["area_code"],
+             codes["customer_code"]], schema=SCAN_SCHEMA).filter(ok)
+        refused = []
+        if accepted.num_rows < n:
+            positions = pc.indices_nonzero(pc.invert(ok)).to_pylist()
+            cells = rows.take(positions).to_pylist()
+            refused = [(i, list(row.values())) for i, row in zip(positions, cells, strict=True)]
+        return accepted, refused, ok
+
+
+def _each(column: pa.Array, check, type_: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """`check` applied to each distinct value of `column` (nulls stay null and
+    are refused): the values per row, and per row whether the check passed."""
+    encoded = pc.dictionary_encode(column)
+    values, passed = [], []
+    for raw in encoded.dictionary.to_pylist():
+        try:
+            values.append(check(raw))
+            passed.append(True)
+        except ValueError:
+            values.append(None)
+            passed.append(False)
+    return (pa.array(values, type_).take(encoded.indices),
+            pc.fill_null(pa.array(passed, pa.bool_()).take(encoded.indices), False))
+
+
+_PLAIN_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_UTC_OFFSET = pa.scalar(dt.timedelta(hours=8), pa.duration("s"))
+
+
+def _times(column: pa.Array, reader: RowReader, check) -> tuple[pa.Array, pa.Array]:
+    """`_each` for a column of times, with a vectorised path for the common
+    "YYYY-MM-DD HH:MM:SS": Asia/Shanghai has been UTC+8 all year since 1992, so
+    such a time in 1992–2099 is its UTC text eight hours earlier. The rest (other
+    formats, other years, blanks) go through `check` one distinct value at a time."""
+    none = pa.scalar(None, pa.string())
+    local = pc.strptime(pc.if_else(pc.match_substring_regex(column, _PLAIN_TIME), column, none),
+                        format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    year = pc.year(local)
+    # strptime rolls an impossible date over (2026-02-30 → 2026-03-02): the time must read back as written.
+    plain = pc.fill_null(pc.and_(pc.and_(pc.greater_equal(year, 1992), pc.less(year, 2100)),
+                                 pc.equal(pc.cast(local, pa.string()), column)), False)
+    if not pc.any(plain).as_py():
+        return _each(column, check, pa.string())
+    local = pc.if_else(plain, local, pa.scalar(None, local.type))
+    reader.days.update(pc.unique(pc.cast(local, pa.date32())).drop_null().to_pylist())
+    # A cast writes "YYYY-MM-DD HH:MM:SS" (strftime costs twenty times as much).
+    text = pc.cast(pc.subtract(local, _UTC_OFFSET), pa.string())
+    if reader.time_suffix:
+        text = pc.binary_join_element_wise(text, reader.time_suffix, "")
+    if pc.all(plain).as_py():
+        return text, plain
+    others, passed = _each(pc.if_else(plain, none, column), check, pa.string())
+    return pc.if_else(plain, text, others), pc.or_(plain, passed)
+
+
+def _first_of_each(scans: pa.Table) -> pa.Table:
+    """The first row of each (point, waybill, scan type, time), as the row parser keeps it."""
+    numbered = scans.append_column("i", pa.array(range(scans.num_rows), pa.int64()))
+    firsts = numbered.group_by(["point_id", "waybill_no", "scan_type", "scanned_at"], use_threads=False).aggregate(
+        [("i", "min")]).column("i_min")
+    if len(firsts) == scans.num_rows:
+        return scans
+    return scans.take(pc.take(firsts, pc.sort_indices(firsts)))
+
+
+def _grouped(scans: pa.Table, null) -> pa.Table:
+    """One row per (point, waybill) of the chunk, as `staging`'s GROUPED statement makes it."""
+    kind = scans.column("scan_type")
+    time = scans.column("scanned_at")
+    none = pa.scalar(None, pa.string())
+
+    def of(code):
+        return pc.if_else(pc.equal(kind, code), time, none)
+
+    def blank_as_null(name):
+        return pc.if_else(pc.equal(scans.column(name), ""), none, scans.column(name))
+
+    promised = scans.column("promised_at")
+    if null is not None:
+        promised = pc.if_else(pc.equal(promised, null), none, promised)
+    # The latest delivery scan and its employee: MAX over "time|employee", as the SQL does.
+    delivery = pc.if_else(pc.equal(kind, DELIVERY),
+                          pc.binary_join_element_wise(time, scans.column("employee_no"), "|"), none)
+    parts = pa.table({
+        "point_id": scans.column("point_id"), "waybill_no": scans.column("waybill_no"),
+        "product": blank_as_null("product"), "area_code": blank_as_null("area_code"),
+        "customer_code": blank_as_null("customer_code"), "arrived_at": of(ARRIVAL), "promised_at": promised,
+        "delivery": delivery, "signed_at": of(SIGNOFF), "returned_at": of(RETURN), "problem_at": of(PROBLEM),
+    })
+    g = parts.group_by(["point_id", "waybill_no"], use_threads=False).aggregate([
+        ("product", "max"), ("area_code", "max"), ("customer_code", "max"), ("arrived_at", "min"),
+        ("promised_at", "min"), ("delivery", "max"), ("signed_at", "min"), ("returned_at", "min"),
+        ("problem_at", "min"),
+    ])
+    split = pc.split_pattern(g.column("delivery_max"), "|", max_splits=1)
+    return pa.table({
+        "point_id": g.column("point_id"), "waybill_no": g.column("waybill_no"),
+        "product": pc.fill_null(g.column("product_max"), ""), "area_code": pc.fill_null(g.column("area_code_max"), ""),
+        "customer_code": pc.fill_null(g.column("customer_code_max"), ""),
+        "employee_no": pc.list_element(split, 1), "arrived_at": g.column("arrived_at_min"),
+        "promised_at": g.column("promised_at_min"), "delivery_at": pc.list_element(split, 0),
+        "signed_at": g.column("signed_at_min"), "returned_at": g.column("returned_at_min"),
+        "problem_at": g.column("problem_at_min"),
+    })
+
+
+def copy_text(table: pa.Table, null: str) -> bytes:
+    """A table as COPY text lines (its strings already escaped for COPY), nulls as `null`."""
+    columns = [pc.fill_null(c, null) if c.null_count else c for c in table.columns]
+    out = io.BytesIO()
+    pcsv.write_csv(pa.Table.from_arrays(columns, names=table.column_names), out,
+                   pcsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
+    return out.getvalue()
+
+
+def rows(table: pa.Table) -> list[tuple]:
+    """A table as a list of row tuples (for SQLite's executemany)."""
+    return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+
+__all__ = ["FIELDS", "GROUP_COLS", "ColumnChunk", "applies", "chunks", "copy_text", "rows"]

@@ -1,0 +1,191 @@
+"""The column parser (kefu.parcels.columnar) reads large CSV files in the
+parser process: what it stores and rejects must be exactly what the row parser
+stores and rejects, line for line and reason for reason."""
+
+import pytest
+from django.utils import translation
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from kefu.imports.readers import open_table
+from kefu.orgs.models import NetworkPoint, User
+from kefu.parcels import columnar, staging
+from kefu.parcels.cells import RowReader
+from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
+from kefu.parcels.models import ScanEvent, Waybill
+from kefu.parcels.tests.helpers import HEADER
+from kefu.parcels.tests.test_import_process import outcome
+
+# Every line as it stands in the file, cells joined with commas (no quoting: the column parser's files).
+MESSY = [
+    "YT0000000001,到件,2026-11-20 09:00:00,P1,,标准快递,,A1,",
+    " yt0000000001 , 派件 ,2026/11/20 10:05,P1,1001,,,A1,",
+    "YT0000000001,SIGNOFF,2026-11-20T11:10:00,P1,1001,,,,",
+    "YT0000000002,到件,2026年11月20日 08:15,P1,,特快,2026-11-20 18:00:00,A2,C7",
+    "YT0000000002,派件,20261120121500,P1,10\\02,,,,",
+    "YT0000000002,派件,2026-11-20 16:00:00,P1,1003,,,,",
+    "YT0000000002,退回,2026-11-20 17:00:00,P1,,,,,",
+    "",
+    ",,,,,,,,",
+    "bad!,到件,2026-11-20 09:00:00,P1,,,,,",
+    "YT0000000003,飞走,2026-11-20 09:00:00,P1,,,,,",
+    "YT0000000003,到件,2026-13-40 25:00:00,P1,,,,,",
+    "YT0000000003,到件,,P1,,,,,",
+    "YT0000000003,到件,2026-11-20 09:00:00,,,,,,",
+    "YT0000000003,到件,2026-11-20 09:00:00,P1,,,明天,,",
+    "YT0000000003,派件,2026-11-20 09:30:00,P1," + "9" * 33 + ",,,,",
+    "YT0000000004,到件,2026-11-20 08:00:00,P1,,特快,,东区\t1,",
+    "YT0000000004,到件,2026-11-20 08:00:00,P1,,特快,,东区\t1,",
+    "YT0000000005,到件,2026-11-20 08:00:00,P9,,,,B1,",
+    "YT0000000006,到件",
+    "YT0000000006,到件,2026-11-20 08:00:00,P1",
+    "YT0000000007,到件,2026-11-20 08:00:00,P1,,,,,,extra,cells",
+    "YT0000000008,到件,1985-06-01 12:00:00,P1,,,,,",
+    "YT0000000008,派件,2026-11-20 09:00:00.500000,P1,1004,,,,",
+    "YT0000000009,问题件,2026-11-20 09:00:00,P8,,,,,",
+    "YT0000000009,问题件,2026-11-20 09:00:00+08:00,P1,,,,,",
+    "YT0000000010,到件,2026-02-29 10:00:00,P1,,,,,",
+]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def write(tmp_path, lines, encoding="gb18030", name="scans.csv"):
+    path = tmp_path / name
+    path.write_bytes(("\r\n".join([",".join(HEADER), *lines]) + "\r\n").encode(encoding))
+    return path
+
+
+def both_parsers(path, settings, **kwargs):
+    """The outcome of importing the file with the row parser, then (on a clean
+    slate) with the column parser, both in the parser process."""
+    settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
+    results = []
+    for use_columns in (False, True):
+        settings.KEFU_SCAN_COLUMNAR = use_columns
+        ScanEvent.objects.all().delete()
+        Waybill.objects.all().delete()
+        User.objects.exclude(point__code="P1").filter(point__isnull=False).delete()
+        NetworkPoint.objects.exclude(code="P1").delete()
+        with path.open("rb") as fh:
+            results.append(outcome(scans_import(fileobj=fh, file_name=path.name, **kwargs)))
+    return results
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_rows", [2, 7, 50_000])
+def test_the_column_parser_stores_and_rejects_what_the_row_parser_does(point, tmp_path, settings, chunk_rows):
+    rows, columns = both_parsers(write(tmp_path, MESSY), settings, chunk_rows=chunk_rows)
+
+    assert columns == rows
+    assert columns[0] == ("done", 27, 14, 2, 11)
+    assert columns[1] == [
+        (9, "the row has too few columns"),
+        (10, "the row has too few columns"),
+        (11, "the waybill number BAD! is not valid"),
+        (12, "unknown scan type 飞走"),
+        (13, "the time 2026-13-40 25:00:00 is not a date and time"),
+        (14, "the time  is not a date and time"),
+        (15, "the point code is empty"),
+        (16, "the sign-off deadline 明天 is not a date and time"),
+        (17, f"the employee number {'9' * 33} is longer than 32 characters"),
+        (21, "the row has too few columns"),
+        (28, "the time 2026-02-29 10:00:00 is not a date and time"),
+    ]
+    assert set(NetworkPoint.objects.filter(confirmed=False).values_list("code", flat=True)) == {"P8", "P9"}
+
+
+@pytest.mark.django_db
+def test_a_utf8_file_with_a_title_row_above_the_header(point, tmp_path, settings):
+    path = tmp_path / "scans.csv"
+    path.write_bytes(("\ufeff某某网点扫描导出,,,,,,,,\n" + ",".join(HEADER) + "\n" + "\n".join(MESSY) + "\n").encode())
+
+    rows, columns = both_parsers(path, settings, chunk_rows=5)
+
+    assert columns == rows
+    assert columns[1][0] == (10, "the row has too few columns")
+
+
+_waybills = ["YT0000000001", "yt0000000001", " YT0000000002", "YT0000000003 ", "X1", "YT-000-0004"]
+_types = ["到件", "派件", "签收", "问题件", "退回", " 派件", "delivery", "Return", "飞走", ""]
+_times = ["2026-11-20 09:00:00", "2026-11-20 23:59:59", "2026-11-21 00:00:00", "2026/11/20 10:00",
+          "2026-11-20T08:00:00", "20261120120000", "2026-02-30 10:00:00", "soon", "", " 2026-11-20 09:00:00",
+          "2026-11-20 09:00:00.250000"]
+_points = ["P1", "P1", "P1", " P1", "P7", ""]
+_promised = ["", "2026-11-21 06:00:00", "x"]
+# A waybill's codes agree across its rows (as in a real export): when two rows of one waybill
+# disagree, which one wins depends on where the chunks break, and the parsers break them differently.
+_products = ["特快", "b\\s", "东区\t1"]
+_areas = ["A1", "东区\t1", "9" * 33]
+
+
+_same_waybill = [0, 0, 1, 2, 3, 4]  # the waybill each of _waybills is, once trimmed and upper-cased
+_same_time = [0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 10]
+
+
+def _line(wb: int, kind: int, time: int, point: int, promised: int, blank: int, spaced: int) -> str:
+    def code(value):
+        return "" if blank else f" {value}" if spaced else value
+    same = _same_waybill[wb]
+    emp = code(f"10{(same + _same_time[time]) % 3}") if kind in (1, 5, 6) else ""
+    return ",".join([_waybills[wb], _types[kind], _times[time], _points[point], emp, code(_products[same % 3]),
+                     _promised[promised], code(_areas[same % 3]), code(f"C{same}")])
+
+
+_rows = st.lists(st.builds(_line, st.integers(0, 5), st.integers(0, 9), st.integers(0, 10), st.integers(0, 5),
+                           st.integers(0, 2), st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30)
+
+
+@pytest.mark.django_db
+# No shrinking: each example starts two parser processes; the failing rows print as drawn.
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_rows, chunk=st.integers(1, 9), encoding=st.sampled_from(["gb18030", "utf-8"]))
+def test_any_rows_give_the_same_outcome_from_either_parser(point, tmp_path, settings, rows, chunk, encoding):
+    path = write(tmp_path, rows, encoding=encoding)
+
+    by_rows, by_columns = both_parsers(path, settings, chunk_rows=chunk)
+
+    assert by_columns == by_rows
+
+
+def test_only_csv_files_without_quotes_are_read_by_columns(tmp_path):
+    plain = write(tmp_path, MESSY[:3])
+    quoted = write(tmp_path, [*MESSY[:3], 'YT0000000010,到件,2026-11-20 09:00:00,P1,,"标准,快递",,,'], name="q.csv")
+
+    def table(path):
+        with path.open("rb") as fh:
+            return open_table(fh, path.name, required={"运单号"}, lists=True)
+
+    assert columnar.applies(str(plain), table(plain)) is True
+    assert columnar.applies(str(quoted), table(quoted)) is False
+
+
+def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
+    path = write(tmp_path, MESSY[:7])
+    with path.open("rb") as fh:
+        table = open_table(fh, path.name, required={"运单号"}, lists=True)
+    index = {f: table.index(h) for f, h in DEFAULT_SCAN_MAPPING.items()}
+    store = staging.SqliteStore(None)
+    reader = RowReader(index, points={"P1": 1}, restricted=False, store=store)
+
+    [(chunk, position)] = list(columnar.chunks(str(path), table, index, reader, chunk_rows=100, dedupe=False))
+
+    assert position == -1
+    assert chunk.scans.num_rows == 7 and chunk.rejects == []
+    assert chunk.grouped.to_pylist() == [
+        {"point_id": 1, "waybill_no": "YT0000000001", "product": "标准快递", "area_code": "A1", "customer_code": "",
+         "employee_no": "1001", "arrived_at": "2026-11-20 01:00:00", "promised_at": None,
+         "delivery_at": "2026-11-20 02:05:00", "signed_at": "2026-11-20 03:10:00", "returned_at": None,
+         "problem_at": None},
+        {"point_id": 1, "waybill_no": "YT0000000002", "product": "特快", "area_code": "A2", "customer_code": "C7",
+         "employee_no": "1003", "arrived_at": "2026-11-20 00:15:00", "promised_at": "2026-11-20 10:00:00",
+         "delivery_at": "2026-11-20 08:00:00", "signed_at": None, "returned_at": "2026-11-20 09:00:00",
+         "problem_at": None},
+    ]
+    assert chunk.names() == {"couriers": {(1, "1001"), (1, "10\\02"), (1, "1003")}, "areas": {(1, "A1"), (1, "A2")},
+                             "customers": {(1, "C7")}, "products": {"标准快递", "特快"}}

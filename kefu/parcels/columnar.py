@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from kefu.imports.readers import ImportFileError, Table
 from kefu.parcels.cells import FIELDS, WAYBILL_PATTERN, RowReader, too_few_columns
 from kefu.parcels.models import ScanType
+from kefu.parcels.staging import GROUP_COLS
 
 BLOCK_BYTES = 1 << 18
 SCAN_SCHEMA = pa.schema([
@@ -48,8 +49,6 @@ SCAN_SCHEMA = pa.schema([
     ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
     ("area_code", pa.string()), ("customer_code", pa.string()),
 ])
-GROUP_COLS = ("point_id", "waybill_no", "product", "area_code", "customer_code", "employee_no", "arrived_at",
-              "promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")
 ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
     int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
 
@@ -375,13 +374,16 @@ def _first_of_each(scans: pa.Table) -> pa.Table:
 
 
 def _grouped(scans: pa.Table, null) -> pa.Table:
-    """One row per (point, waybill) of the chunk, as `staging`'s GROUPED statement makes it."""
+    """One row per (point, waybill) of the chunk, as `staging`'s GROUPED statement makes it.
+
+    Arrow's hash aggregation of strings holds a copy of every string in its
+    state (60 MB at 50,000 rows), so each string column is aggregated as the
+    rank of its value among the column's distinct values (`_Ranked`): MIN and
+    MAX of ranks are MIN and MAX of the strings, byte by byte as SQLite and a
+    "C" collation compare them."""
     kind = scans.column("scan_type")
     time = scans.column("scanned_at")
     none = pa.scalar(None, pa.string())
-
-    def of(code):
-        return pc.if_else(pc.equal(kind, code), time, none)
 
     def blank_as_null(name):
         return pc.if_else(pc.equal(scans.column(name), ""), none, scans.column(name))
@@ -392,27 +394,48 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
     # The latest delivery scan and its employee: MAX over "time|employee", as the SQL does.
     delivery = pc.if_else(pc.equal(kind, DELIVERY),
                           pc.binary_join_element_wise(time, scans.column("employee_no"), "|"), none)
-    parts = pa.table({
-        "point_id": scans.column("point_id"), "waybill_no": scans.column("waybill_no"),
-        "product": blank_as_null("product"), "area_code": blank_as_null("area_code"),
-        "customer_code": blank_as_null("customer_code"), "arrived_at": of(ARRIVAL), "promised_at": promised,
-        "delivery": delivery, "signed_at": of(SIGNOFF), "returned_at": of(RETURN), "problem_at": of(PROBLEM),
-    })
-    g = parts.group_by(["point_id", "waybill_no"], use_threads=False).aggregate([
-        ("product", "max"), ("area_code", "max"), ("customer_code", "max"), ("arrived_at", "min"),
-        ("promised_at", "min"), ("delivery", "max"), ("signed_at", "min"), ("returned_at", "min"),
-        ("problem_at", "min"),
-    ])
-    split = pc.split_pattern(g.column("delivery_max"), "|", max_splits=1)
+    pair = _Ranked(pc.binary_join_element_wise(pc.cast(scans.column("point_id"), pa.string()),
+                                               scans.column("waybill_no"), "\x1f"))
+    times = _Ranked(time)
+    columns = {
+        "product": (_Ranked(blank_as_null("product")), None, "max"),
+        "area_code": (_Ranked(blank_as_null("area_code")), None, "max"),
+        "customer_code": (_Ranked(blank_as_null("customer_code")), None, "max"),
+        "arrived_at": (times, ARRIVAL, "min"), "promised_at": (_Ranked(promised), None, "min"),
+        "delivery": (_Ranked(delivery), None, "max"), "signed_at": (times, SIGNOFF, "min"),
+        "returned_at": (times, RETURN, "min"), "problem_at": (times, PROBLEM, "min"),
+    }
+    parts = {"pair": pair.ranks, "point_id": scans.column("point_id")}
+    for name, (ranked, code, _how) in columns.items():
+        parts[name] = ranked.ranks if code is None else pc.if_else(pc.equal(kind, code), ranked.ranks, None)
+    g = pa.table(parts).group_by("pair", use_threads=False).aggregate(
+        [("point_id", "min"), *((name, how) for name, (_r, _c, how) in columns.items())])
+    out = {name: ranked.values(g.column(f"{name}_{how}")) for name, (ranked, _c, how) in columns.items()}
+    split = pc.split_pattern(out["delivery"], "|", max_splits=1)
     return pa.table({
-        "point_id": g.column("point_id"), "waybill_no": g.column("waybill_no"),
-        "product": pc.fill_null(g.column("product_max"), ""), "area_code": pc.fill_null(g.column("area_code_max"), ""),
-        "customer_code": pc.fill_null(g.column("customer_code_max"), ""),
-        "employee_no": pc.list_element(split, 1), "arrived_at": g.column("arrived_at_min"),
-        "promised_at": g.column("promised_at_min"), "delivery_at": pc.list_element(split, 0),
-        "signed_at": g.column("signed_at_min"), "returned_at": g.column("returned_at_min"),
-        "problem_at": g.column("problem_at_min"),
+        "point_id": g.column("point_id_min"),
+        "waybill_no": pc.list_element(pc.split_pattern(pair.values(g.column("pair")), "\x1f", max_splits=1), 1),
+        "product": pc.fill_null(out["product"], ""), "area_code": pc.fill_null(out["area_code"], ""),
+        "customer_code": pc.fill_null(out["customer_code"], ""), "employee_no": pc.list_element(split, 1),
+        "arrived_at": out["arrived_at"], "promised_at": out["promised_at"], "delivery_at": pc.list_element(split, 0),
+        "signed_at": out["signed_at"], "returned_at": out["returned_at"], "problem_at": out["problem_at"],
     })
+
+
+class _Ranked:
+    """A string column as the rank of each value among its distinct values
+    (`ranks`, null for null), and back (`values`)."""
+
+    def __init__(self, column):
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        order = pc.array_sort_indices(encoded.dictionary)
+        self.sorted = encoded.dictionary.take(order)
+        self.ranks = pc.array_sort_indices(order).take(encoded.indices)
+
+    def values(self, ranks):
+        return self.sorted.take(ranks)
 
 
 def copy_text(table: pa.Table, null: str) -> bytes:
@@ -424,9 +447,42 @@ def copy_text(table: pa.Table, null: str) -> bytes:
     return out.getvalue()
 
 
+# The codes of a row (point, employee, product, area, customer) repeat all day: in the SQLite
+# staging tables each row names its combination of codes by number, and the combinations
+# are a small table of their own. A row then binds five values rather than nine.
+CODE_SET_COLS = ("point_id", "employee_no", "product", "area_code", "customer_code")
+COMPACT_SCAN_COLS = ("waybill_no", "scan_type", "scanned_at", "promised_at", "codes")
+COMPACT_GROUP_COLS = ("waybill_no", "codes", "arrived_at", "promised_at", "delivery_at", "signed_at",
+                      "returned_at", "problem_at")
+
+
+def compact(chunk: ColumnChunk) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The chunk's code combinations (number first, then CODE_SET_COLS), its
+    scans (COMPACT_SCAN_COLS) and its waybills (COMPACT_GROUP_COLS) as rows.
+    A waybill with no delivery scan has employee "" here (NULL in GROUP_COLS):
+    either finds no courier."""
+    scans, grouped = chunk.scans, chunk.grouped
+
+    def key(table):
+        cols = [pc.cast(table.column("point_id"), pa.string()), pc.fill_null(table.column("employee_no"), ""),
+                table.column("product"), table.column("area_code"), table.column("customer_code")]
+        return pc.binary_join_element_wise(*cols, "\x1f").combine_chunks()
+
+    keys = pc.dictionary_encode(pa.concat_arrays([key(scans), key(grouped)]))
+    codes = keys.indices
+    code_sets = [(n, int(point), *rest)
+                 for n, (point, *rest) in enumerate(k.split("\x1f") for k in keys.dictionary.to_pylist())]
+    scan_rows = list(zip(scans.column("waybill_no").to_pylist(), scans.column("scan_type").to_pylist(),
+                         scans.column("scanned_at").to_pylist(), scans.column("promised_at").to_pylist(),
+                         codes.slice(0, scans.num_rows).to_pylist(), strict=True))
+    group_rows = list(zip(grouped.column("waybill_no").to_pylist(), codes.slice(scans.num_rows).to_pylist(),
+                          *(grouped.column(c).to_pylist() for c in COMPACT_GROUP_COLS[2:]), strict=True))
+    return code_sets, scan_rows, group_rows
+
+
 def rows(table: pa.Table) -> list[tuple]:
     """A table as a list of row tuples (for SQLite's executemany)."""
     return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
 
-__all__ = ["FIELDS", "GROUP_COLS", "ColumnChunk", "applies", "chunks", "copy_text", "rows"]
+__all__ = ["FIELDS", "GROUP_COLS", "ColumnChunk", "applies", "chunks", "compact", "copy_text", "rows"]

@@ -53,7 +53,7 @@ DEFAULT_SCAN_MAPPING = {
     "employee_no": "员工工号", "product": "产品类型", "promised_at": "签收时限", "area_code": "片区",
     "customer_code": "客户编号",
 }
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 25_000
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
 
@@ -307,13 +307,14 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reade
 
 def _from_process(job: parse_worker.Job, store):
     """Yields the chunks a parser process makes of the file at `job.path`. On
-    SQLite, outside a transaction, the process stages the rows in a database
-    file of its own that this connection ATTACHes (ATTACH is refused inside a
-    transaction; then the rows come through the pipe)."""
+    SQLite, outside a transaction, the process stages each chunk in a database
+    file of its own that this connection ATTACHes while it stores the chunk, and
+    deletes after (ATTACH is refused inside a transaction; then the rows come
+    through the pipe)."""
     workdir = tempfile.mkdtemp(prefix="kefu-scans-")
     attach = store.vendor == "sqlite" and not connection.in_atomic_block
     if attach:
-        job.stage_db = os.path.join(workdir, "stage.sqlite3")
+        job.stage_db = os.path.join(workdir, "stage")
     root = str(Path(parse_worker.__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen([sys.executable, "-m", "kefu.parcels.parse_worker"], stdin=subprocess.PIPE,
@@ -339,11 +340,17 @@ def _from_process(job: parse_worker.Job, store):
                 last = payload.strip().splitlines()[-1][:200] if payload.strip() else ""
                 raise ImportFileError(_("The file's parser failed (%(why)s); the rows stored before are kept.")
                                       % {"why": last})
-            if payload.scans.table is not None and not attached:
+            staged = payload.scans.file
+            if staged is not None:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [job.stage_db])
+                    cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [staged])
                 attached = True
             yield payload
+            if staged is not None:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+                attached = False
+                os.unlink(staged)  # the parser process waits for this before it runs too far ahead
     finally:
         if child.poll() is None:
             child.kill()

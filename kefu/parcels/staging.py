@@ -409,7 +409,7 @@ class SqliteStore(_Store):
 
     def _setup(self, cursor) -> None:
         # A bigger page cache for this connection: the scan index grows by a chunk at a time.
-        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.execute("PRAGMA cache_size = -16384")
 
     def _load(self, cursor, rows: list, table: str = STAGE) -> None:
         cols = GROUP_COLS if table == GROUP_STAGE else SCAN_COLS

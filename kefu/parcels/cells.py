@@ -179,8 +179,6 @@ class RowReader:
     def row(self, row: list[str]) -> tuple:
         """The staging row of one file row. Raises ValueError, or IndexError when
         the row has too few columns."""
-        if not any(row):  # a blank line (the column parser cannot tell it from a line of empty cells)
-            raise IndexError
         if self.full and len(row) >= self.width:
             raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust = self.get(row)
         else:
@@ -205,3 +203,11 @@ class RowReader:
 
 def too_few_columns() -> str:
     return _("the row has too few columns")
+
+
+def unescape(value: str) -> str:
+    """A code as written, from its COPY text form."""
+    if "\\" not in value:
+        return value
+    return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
+            .replace("\\r", "\r").replace("\x00", "\\"))

@@ -30,6 +30,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
@@ -39,9 +40,8 @@ import pyarrow.csv as pcsv
 from django.utils.translation import gettext as _
 
 from kefu.imports.readers import ImportFileError, Table
-from kefu.parcels.cells import FIELDS, WAYBILL_PATTERN, RowReader, too_few_columns
-from kefu.parcels.models import ScanType
-from kefu.parcels.staging import GROUP_COLS
+from kefu.parcels.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
+from kefu.parcels.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
 
 BLOCK_BYTES = 1 << 18
 SCAN_SCHEMA = pa.schema([
@@ -49,17 +49,25 @@ SCAN_SCHEMA = pa.schema([
     ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
     ("area_code", pa.string()), ("customer_code", pa.string()),
 ])
-ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
-    int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
 
 
 def applies(path: str, table: Table) -> bool:
-    """Whether the file is a CSV whose every record is one line (no quote character)."""
+    """Whether the file is a CSV whose every record is one line: no quote
+    character, and lines that end in LF or CRLF (never a bare CR). The
+    encoding must write a line feed and a quote as those single bytes and
+    never use the bytes inside a character (UTF-8, GB18030, Big5, …; not
+    UTF-16), since the lines are cut on the raw bytes."""
     if table.delimiter is None or table.encoding == "xlsx":
+        return False
+    encoding = "utf-8" if table.encoding.lower().replace("_", "-") == "utf-8-sig" else table.encoding
+    try:
+        if "\n\"".encode(encoding) != b'\n"':
+            return False
+    except LookupError:
         return False
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
-            if b'"' in block:
+            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
                 return False
     return True
 
@@ -110,7 +118,7 @@ def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowRea
     source = _Utf8Lines(path, table.encoding)
     checker = _Checker(index, reader, table.line, lines, table.delimiter, dedupe=dedupe)
     try:
-        with _readable(table, checker):
+        with _readable(checker):
             batches = pcsv.open_csv(
                 source,
                 read_options=pcsv.ReadOptions(skip_rows=table.line, column_names=names,
@@ -120,25 +128,31 @@ def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowRea
                 convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
             )
-        pending: list[pa.RecordBatch] = []
-        count = 0
-        while True:
-            with _readable(table, checker):
+        # A chunk is `chunk_rows` lines of the file, as the row parser cuts it (the rows Arrow
+        # could not split count too): where a chunk ends decides which rows one upsert sees.
+        pending = pa.Table.from_batches([], schema=batches.schema)
+        first, ended = table.line + 1, False  # the next chunk's first line; the file read to its end
+        while not ended:
+            with _readable(checker):
                 batch = next(batches, None)
             if batch is None:
-                break
-            pending.append(batch)
-            count += batch.num_rows
-            while count >= chunk_rows:
-                whole = pa.Table.from_batches(pending)
-                taken, invalid[:] = list(invalid), []
-                chunk = checker.chunk(whole.slice(0, chunk_rows), taken)
+                ended = True
+            else:
+                pending = pa.concat_tables([pending, pa.Table.from_batches([batch])])
+            while True:
+                last = first + chunk_rows - 1
+                if not ended and max(checker.line(checker.read + pending.num_rows - 1) if pending.num_rows else 0,
+                                     lines[-1] if lines else 0) < last:
+                    break  # the chunk's last line is not read yet
+                skipped = [row for row in invalid if row[0] <= last]
+                del invalid[:len(skipped)]
+                take = min(pending.num_rows, last - first + 1 - len(skipped))
+                chunk = checker.chunk(pending.slice(0, take), skipped, source.blank)
+                pending, first = pending.slice(take), last + 1
+                if ended and not pending.num_rows and not invalid:
+                    yield chunk, -1 if source.error is None else source.position(checker.last_line())
+                    break
                 yield chunk, source.position(checker.last_line())
-                rest = whole.slice(chunk_rows)
-                pending, count = rest.to_batches(), rest.num_rows
-        whole = pa.Table.from_batches(pending, schema=batches.schema)
-        chunk = checker.chunk(whole, list(invalid))
-        yield chunk, -1 if source.error is None else source.position(checker.last_line())
     finally:
         source.close()
     if source.error is not None:
@@ -147,17 +161,22 @@ def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowRea
             % {"enc": table.encoding, "line": source.lines, "why": source.error})
 
 
+_EMPTY_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
 class _Utf8Lines(io.RawIOBase):
     """The file as UTF-8, whole lines at a time, for Arrow. At the first byte
     that is not valid text in `encoding` the stream ends after the last whole
-    line before it and `error` says why, so the rows before are stored (as the
-    row parser does) before the import fails. A line feed is never part of a
-    multi-byte character in UTF-8 or GB18030, so lines split safely."""
+    line before it and `error` says why: every row before it is stored, then the
+    import fails saying where. (The row parser stores the chunks before the
+    one that holds the bad line.) `applies` admits only encodings whose
+    characters never contain a line-feed byte, so lines split safely."""
 
     BLOCK = 1 << 20
 
     def __init__(self, path: str, encoding: str):
         self.raw = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self.blank: set[int] = set()  # the empty lines (Arrow gives them as a row of empty cells)
         self.encoding = encoding
         self.utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8")
         self.pending = b""  # the raw bytes after the last line feed read
@@ -199,6 +218,13 @@ class _Utf8Lines(io.RawIOBase):
             self.error, self.done = exc.reason, True
             whole = whole[:whole.rfind(b"\n", 0, exc.start) + 1]
             text = whole.decode(self.encoding)
+        if whole.startswith((b"\n", b"\r\n")):
+            self.blank.add(self.lines + 1)
+        at, before = 0, self.lines
+        for found in _EMPTY_LINE.finditer(whole):
+            before += whole.count(b"\n", at, found.end())
+            at = found.end()
+            self.blank.add(before + 1)
         self.lines += whole.count(b"\n")
         self.marks.append((self.lines, self.marks[-1][1] + len(whole)))
         return whole if self.utf8 else text.encode()
@@ -209,15 +235,14 @@ class _Utf8Lines(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def _readable(table: Table, checker: _Checker):
-    """A decoding error while reading becomes the row parser's message."""
+def _readable(checker: _Checker):
+    """An error of Arrow's reader becomes the row parser's message for a CSV it cannot read."""
     try:
         yield
-    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-        why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+    except pa.ArrowInvalid as exc:
         raise ImportFileError(
-            _("The file stops being valid %(enc)s after line %(line)s: %(why)s")
-            % {"enc": table.encoding, "line": checker.last_line(), "why": why}
+            _("The file cannot be read as CSV after line %(line)s: %(why)s")
+            % {"line": checker.last_line(), "why": exc}
         ) from exc
 
 
@@ -249,13 +274,14 @@ class _Checker:
     def last_line(self) -> int:
         return self.line(self.read - 1) if self.read else self.header_line
 
-    def chunk(self, rows: pa.Table, invalid: list[tuple[int, str]]) -> ColumnChunk:
+    def chunk(self, rows: pa.Table, invalid: list[tuple[int, str]], blank: set[int]) -> ColumnChunk:
         first = self.read
         self.read += rows.num_rows
         rows = rows.combine_chunks()
         accepted, refused, passed = self._check(rows)
         # Rows a check refused, and rows Arrow could not split: the row parser's verdict, row by row.
-        others = [(self.line(first + i), cells) for i, cells in refused]
+        others = [(line, [] if line in blank else cells)  # a blank line is no cells, as Python's csv reads it
+                  for line, cells in ((self.line(first + i), cells) for i, cells in refused)]
         others += [(line, next(csv.reader([text], delimiter=self.delimiter), [])) for line, text in invalid]
         kept, rejects = [], []
         for line, cells in sorted(others, key=lambda item: item[0]):
@@ -380,7 +406,9 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
     state (60 MB at 50,000 rows), so each string column is aggregated as the
     rank of its value among the column's distinct values (`_Ranked`): MIN and
     MAX of ranks are MIN and MAX of the strings, byte by byte as SQLite and a
-    "C" collation compare them."""
+    "C" collation compare them. On PostgreSQL (`null` is COPY's "\\N") the codes
+    are escaped for COPY and are ranked as written, unescaped."""
+    written = unescape if null is not None else None
     kind = scans.column("scan_type")
     time = scans.column("scanned_at")
     none = pa.scalar(None, pa.string())
@@ -398,11 +426,11 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
                                                scans.column("waybill_no"), "\x1f"))
     times = _Ranked(time)
     columns = {
-        "product": (_Ranked(blank_as_null("product")), None, "max"),
-        "area_code": (_Ranked(blank_as_null("area_code")), None, "max"),
-        "customer_code": (_Ranked(blank_as_null("customer_code")), None, "max"),
+        "product": (_Ranked(blank_as_null("product"), written), None, "max"),
+        "area_code": (_Ranked(blank_as_null("area_code"), written), None, "max"),
+        "customer_code": (_Ranked(blank_as_null("customer_code"), written), None, "max"),
         "arrived_at": (times, ARRIVAL, "min"), "promised_at": (_Ranked(promised), None, "min"),
-        "delivery": (_Ranked(delivery), None, "max"), "signed_at": (times, SIGNOFF, "min"),
+        "delivery": (_Ranked(delivery, written), None, "max"), "signed_at": (times, SIGNOFF, "min"),
         "returned_at": (times, RETURN, "min"), "problem_at": (times, PROBLEM, "min"),
     }
     parts = {"pair": pair.ranks, "point_id": scans.column("point_id")}
@@ -424,13 +452,19 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
 
 class _Ranked:
     """A string column as the rank of each value among its distinct values
-    (`ranks`, null for null), and back (`values`)."""
+    (`ranks`, null for null), and back (`values`). With `key`, the values are
+    ordered by what `key` makes of them (in Python: code point order, which is
+    UTF-8's byte order)."""
 
-    def __init__(self, column):
+    def __init__(self, column, key=None):
         encoded = pc.dictionary_encode(column)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        order = pc.array_sort_indices(encoded.dictionary)
+        if key is None:
+            order = pc.array_sort_indices(encoded.dictionary)
+        else:
+            distinct = encoded.dictionary.to_pylist()
+            order = pa.array(sorted(range(len(distinct)), key=lambda i: key(distinct[i])), pa.int64())
         self.sorted = encoded.dictionary.take(order)
         self.ranks = pc.array_sort_indices(order).take(encoded.indices)
 
@@ -462,16 +496,19 @@ def compact(chunk: ColumnChunk) -> tuple[list[tuple], list[tuple], list[tuple]]:
     A waybill with no delivery scan has employee "" here (NULL in GROUP_COLS):
     either finds no courier."""
     scans, grouped = chunk.scans, chunk.grouped
-
-    def key(table):
-        cols = [pc.cast(table.column("point_id"), pa.string()), pc.fill_null(table.column("employee_no"), ""),
-                table.column("product"), table.column("area_code"), table.column("customer_code")]
-        return pc.binary_join_element_wise(*cols, "\x1f").combine_chunks()
-
-    keys = pc.dictionary_encode(pa.concat_arrays([key(scans), key(grouped)]))
+    # Each column's values numbered (over the scans and the waybills together); a combination
+    # is named by its numbers, joined with "." (digits only, so any code can be in it).
+    values, numbers = [], []
+    for col in CODE_SET_COLS:
+        waybills = pc.fill_null(grouped.column(col), "") if col == "employee_no" else grouped.column(col)
+        both = pa.concat_arrays([scans.column(col).combine_chunks(), waybills.combine_chunks()])
+        encoded = pc.dictionary_encode(both)
+        values.append(encoded.dictionary.to_pylist())
+        numbers.append(pc.cast(encoded.indices, pa.string()))
+    keys = pc.dictionary_encode(pc.binary_join_element_wise(*numbers, "."))
     codes = keys.indices
-    code_sets = [(n, int(point), *rest)
-                 for n, (point, *rest) in enumerate(k.split("\x1f") for k in keys.dictionary.to_pylist())]
+    code_sets = [(n, *(column[int(i)] for column, i in zip(values, key.split("."), strict=True)))
+                 for n, key in enumerate(keys.dictionary.to_pylist())]
     scan_rows = list(zip(scans.column("waybill_no").to_pylist(), scans.column("scan_type").to_pylist(),
                          scans.column("scanned_at").to_pylist(), scans.column("promised_at").to_pylist(),
                          codes.slice(0, scans.num_rows).to_pylist(), strict=True))
@@ -485,4 +522,3 @@ def rows(table: pa.Table) -> list[tuple]:
     return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
 
-__all__ = ["FIELDS", "GROUP_COLS", "ColumnChunk", "applies", "chunks", "compact", "copy_text", "rows"]

@@ -5,9 +5,11 @@ Default layout, one scan per row, headers in any order:
 (the last five optional). Scan types: 揽收, 发件, 到件, 派件, 签收, 问题件, 退回.
 Times are Asia/Shanghai local time.
 
-The file is read row by row and stored in chunks, so a file of a million rows
-never sits in memory. Each chunk goes to temporary staging tables (COPY on
-PostgreSQL, executemany on SQLite) and from there into the real tables with
+The file is read and stored in chunks, so a file of a million rows never sits
+in memory: row by row (`_parse`), or for a large CSV file a column at a time
+(`columnar`, in the parser process). Each chunk goes to staging tables (COPY
+on PostgreSQL; executemany, or the parser process's own file, on SQLite) and
+from there into the real tables with
 set-based statements: scans `ON CONFLICT DO NOTHING` (idempotent on waybill,
 type and time), waybills upserted with "earliest scan wins" rules, so chunks and
 re-imports merge in any order. Points, couriers and areas a file names but the
@@ -42,7 +44,7 @@ from django.utils.translation import gettext as _
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
-from kefu.parcels import parse_worker, staging
+from kefu.parcels import cells, parse_worker, staging
 from kefu.parcels.cells import DELIVERY, REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
 from kefu.parcels.rules import RuleBook
 
@@ -123,7 +125,7 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class _Chunk:
-    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite)
+    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite); or a parse_worker.Staged
     rejects: list[tuple[int, str, list[str]]]  # (line, reason, cells)
     new_points: dict[str, int]  # code → provisional (negative) id, for codes first seen in this chunk
     position: int  # bytes of the file read so far, for progress; -1 at the end
@@ -174,7 +176,7 @@ class _References:
     what a chunk adds goes to the staging tables the waybill upsert joins."""
 
     def __init__(self, unescape: bool):
-        self.unescape = _unescape if unescape else (lambda v: v)
+        self.unescape = cells.unescape if unescape else (lambda v: v)
         self.points: dict[int, int] = {}  # provisional id → id
         self.region: Region | None = None
         self.areas: dict[tuple[int, str], int] = {}
@@ -273,7 +275,16 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reade
     dedupe = pg
     seen: set = set()
     duplicates = 0
+    read = 0
     for line, row in rows:
+        # A chunk is `chunk_rows` rows of the file, whatever becomes of them (the column parser cuts
+        # the same chunks): where a chunk ends decides which rows one waybill upsert sees.
+        if read == chunk_rows:
+            yield _Chunk(out, rejects, reader.take_new_points(), _tell(fileobj), areas, couriers, customers,
+                         products, reader.take_days(), reader.point_ids(), duplicates)
+            out, rejects, seen, duplicates, read = [], [], set(), 0, 0
+            areas, couriers, customers, products = set(), set(), set(), set()
+        read += 1
         try:
             staged = parse_row(row)
         except (ValueError, IndexError) as exc:
@@ -296,11 +307,6 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reade
         if cust:
             customers.add((pid, cust))
         out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n" if pg else staged)
-        if len(out) >= chunk_rows:
-            yield _Chunk(out, rejects, reader.take_new_points(), _tell(fileobj), areas, couriers, customers,
-                         products, reader.take_days(), reader.point_ids(), duplicates)
-            out, rejects, seen, duplicates = [], [], set(), 0
-            areas, couriers, customers, products = set(), set(), set(), set()
     yield _Chunk(out, rejects, reader.take_new_points(), -1, areas, couriers, customers, products,
                  reader.take_days(), reader.point_ids(), duplicates)
 
@@ -311,8 +317,8 @@ def _from_process(job: parse_worker.Job, store):
     file of its own that this connection ATTACHes while it stores the chunk, and
     deletes after (ATTACH is refused inside a transaction; then the rows come
     through the pipe)."""
-    workdir = tempfile.mkdtemp(prefix="kefu-scans-")
     attach = store.vendor == "sqlite" and not connection.in_atomic_block
+    workdir = tempfile.mkdtemp(prefix="kefu-scans-") if attach else None
     if attach:
         job.stage_db = os.path.join(workdir, "stage")
     root = str(Path(parse_worker.__file__).resolve().parents[2])
@@ -356,10 +362,13 @@ def _from_process(job: parse_worker.Job, store):
             child.kill()
         child.wait()
         child.stdout.close()
-        if attached:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
-        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if attached:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+        finally:
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _tell(fileobj) -> int:
@@ -445,14 +454,6 @@ def _store(batch, store, chunk: _Chunk, refs: _References) -> None:
         batch.duplicate_rows += len(chunk.scans) - created + chunk.duplicates
         batch.rejected_rows += len(chunk.rejects)
         batch.save(update_fields=["total_rows", "created_rows", "duplicate_rows", "rejected_rows", "encoding"])
-
-
-def _unescape(value: str) -> str:
-    """A code as written, from its COPY text form."""
-    if "\\" not in value:
-        return value
-    return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
-            .replace("\\r", "\r").replace("\x00", "\\"))
 
 
 def scans_import_rows(

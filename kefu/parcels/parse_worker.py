@@ -100,11 +100,14 @@ class _SqliteStage:
         self.prefix = prefix
         self.n = 0
         self.db = None
+        self.parent = os.getppid()
 
     def _open(self) -> str:
         self.n += 1
         stale = f"{self.prefix}.{self.n - STAGE_AHEAD}"
         while os.path.exists(stale):  # the parent has not stored that chunk yet
+            if os.getppid() != self.parent:  # it died without stopping us
+                raise SystemExit(1)
             time.sleep(0.005)
         path = f"{self.prefix}.{self.n}"
         self.db = sqlite3.connect(path, isolation_level=None)

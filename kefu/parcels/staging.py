@@ -1,5 +1,6 @@
-"""Bulk storage of parsed scans through temporary staging tables: COPY on
-PostgreSQL, executemany on SQLite; everything after that is set-based SQL.
+"""Bulk storage of parsed scans through staging tables: COPY on PostgreSQL,
+executemany or the parser process's own files on SQLite; everything after that
+is set-based SQL.
 
 One import, on one connection:
 
@@ -12,8 +13,9 @@ One import, on one connection:
      (point, product, area, local day) — small tables, kept for the whole import.
   3. `insert_scans`: into parcels_scanevent, `ON CONFLICT DO NOTHING` (idempotent
      on waybill, type and time); the row count is what was new.
-  4. `upsert_waybills`: one GROUP BY over the chunk — earliest arrival,
-     sign-off, return and problem scan, latest delivery scan and its employee —
+  4. `upsert_waybills`: the chunk grouped by waybill — earliest arrival,
+     sign-off, return and problem scan, latest delivery scan and its employee:
+     one GROUP BY, or as the column parser grouped it (`kefu_group_stage`) —
      joined to the codes and terms, into parcels_waybill with "earliest scan
      wins" rules, so chunks and re-imports merge in any order; only rows the
      upsert would change are written.
@@ -385,7 +387,8 @@ class SqliteStore(_Store):
         SELECT point_id, waybill_no, {_FIRST_CODE.format(c="product")} AS product,
           {_FIRST_CODE.format(c="area_code")} AS area_code, {_FIRST_CODE.format(c="customer_code")} AS customer_code,
           MIN(CASE WHEN scan_type = {ARRIVAL} THEN scanned_at END) AS arrived_at, MIN(promised_at) AS promised_at,
-          -- the latest delivery scan and its employee: times sort as text, and '|' after every digit
+          -- the latest delivery scan and its employee: times sort as text ('|' sorts after the
+          -- digits, so of two scans in the same second, one with fractions loses to one without)
           MAX(CASE WHEN scan_type = {DELIVERY} THEN scanned_at || '|' || employee_no END) AS delivery,
           MIN(CASE WHEN scan_type = {SIGNOFF} THEN scanned_at END) AS signed_at,
           MIN(CASE WHEN scan_type = {RETURN} THEN scanned_at END) AS returned_at,

@@ -14,7 +14,7 @@ from kefu.parcels.cells import RowReader
 from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER
-from kefu.parcels.tests.test_import_process import outcome
+from kefu.parcels.tests.test_import_process import WAYBILL_FIELDS
 
 # Every line as it stands in the file, cells joined with commas (no quoting: the column parser's files).
 MESSY = [
@@ -45,6 +45,9 @@ MESSY = [
     "YT0000000009,问题件,2026-11-20 09:00:00,P8,,,,,",
     "YT0000000009,问题件,2026-11-20 09:00:00+08:00,P1,,,,,",
     "YT0000000010,到件,2026-02-29 10:00:00,P1,,,,,",
+    "YT0000000011,到件,2026-11-20 08:00:00,P1,,A\tX,,B2,",
+    "YT0000000011,派件,2026-11-20 09:00:00,P1,E\x1f1,A[,,A2,",
+    "YT0000000011,签收,2026-11-20 10:00:00,P1,,,,C2,,",
 ]
 
 
@@ -52,6 +55,16 @@ MESSY = [
 def english():
     with translation.override("en"):
         yield
+
+
+def outcome(batch):
+    """Everything an import leaves: counts, rejected rows (with their cells), waybills, scans."""
+    return (
+        (batch.state, batch.total_rows, batch.created_rows, batch.duplicate_rows, batch.rejected_rows),
+        list(batch.rejects.order_by("line").values_list("line", "reason", "raw")),
+        list(Waybill.objects.order_by("waybill_no", "point__code").values_list("point__code", *WAYBILL_FIELDS)),
+        sorted(ScanEvent.objects.values_list("waybill_no", "scan_type", "scanned_at", "employee_no", "area_code")),
+    )
 
 
 def write(tmp_path, lines, encoding="gb18030", name="scans.csv"):
@@ -76,16 +89,22 @@ def both_parsers(path, settings, **kwargs):
     return results
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("chunk_rows", [2, 7, 50_000])
-def test_the_column_parser_stores_and_rejects_what_the_row_parser_does(point, tmp_path, settings, chunk_rows):
+@pytest.mark.parametrize("transaction", [
+    pytest.param(False, marks=pytest.mark.django_db, id="rows-through-the-pipe"),
+    pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="staging-files"),
+])
+def test_the_column_parser_stores_and_rejects_what_the_row_parser_does(point, tmp_path, settings, chunk_rows,
+                                                                        transaction):
+    """Inside a transaction (a test's) SQLite's rows come through the pipe; outside,
+    through the parser's staging files."""
     rows, columns = both_parsers(write(tmp_path, MESSY), settings, chunk_rows=chunk_rows)
 
     assert columns == rows
-    assert columns[0] == ("done", 27, 14, 2, 11)
-    assert columns[1] == [
+    assert columns[0] == ("done", 30, 17, 2, 11)
+    assert [(line, reason) for line, reason, _raw in columns[1]] == [
         (9, "the row has too few columns"),
-        (10, "the row has too few columns"),
+        (10, "the waybill number — is not valid"),
         (11, "the waybill number BAD! is not valid"),
         (12, "unknown scan type 飞走"),
         (13, "the time 2026-13-40 25:00:00 is not a date and time"),
@@ -97,6 +116,10 @@ def test_the_column_parser_stores_and_rejects_what_the_row_parser_does(point, tm
         (28, "the time 2026-02-29 10:00:00 is not a date and time"),
     ]
     assert set(NetworkPoint.objects.filter(confirmed=False).values_list("code", flat=True)) == {"P8", "P9"}
+    eleven = Waybill.objects.get(waybill_no="YT0000000011")
+    assert eleven.courier.employee_no == "E\x1f1"
+    if chunk_rows == 50_000:  # all three rows in one chunk: the greatest code, byte by byte
+        assert (eleven.product, eleven.area.code) == ("A[", "C2")
 
 
 @pytest.mark.django_db
@@ -107,7 +130,7 @@ def test_a_utf8_file_with_a_title_row_above_the_header(point, tmp_path, settings
     rows, columns = both_parsers(path, settings, chunk_rows=5)
 
     assert columns == rows
-    assert columns[1][0] == (10, "the row has too few columns")
+    assert columns[1][0][:2] == (10, "the row has too few columns")
 
 
 _waybills = ["YT0000000001", "yt0000000001", " YT0000000002", "YT0000000003 ", "X1", "YT-000-0004"]
@@ -117,27 +140,27 @@ _times = ["2026-11-20 09:00:00", "2026-11-20 23:59:59", "2026-11-21 00:00:00", "
           "2026-11-20 09:00:00.250000"]
 _points = ["P1", "P1", "P1", " P1", "P7", ""]
 _promised = ["", "2026-11-21 06:00:00", "x"]
-# A waybill's codes agree across its rows (as in a real export): when two rows of one waybill
-# disagree, which one wins depends on where the chunks break, and the parsers break them differently.
-_products = ["特快", "b\\s", "东区\t1"]
-_areas = ["A1", "东区\t1", "9" * 33]
+_products = ["特快", "b\\s", "东区\t1", "A\tX", "A["]
+_areas = ["A1", "东区\t1", "9" * 33, "A[", "A\tX"]
 
 
 _same_waybill = [0, 0, 1, 2, 3, 4]  # the waybill each of _waybills is, once trimmed and upper-cased
 _same_time = [0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 10]
 
 
-def _line(wb: int, kind: int, time: int, point: int, promised: int, blank: int, spaced: int) -> str:
+def _line(wb: int, kind: int, time: int, point: int, promised: int, blank: int, spaced: int, codes: int,
+          extra: int) -> str:
     def code(value):
         return "" if blank else f" {value}" if spaced else value
-    same = _same_waybill[wb]
-    emp = code(f"10{(same + _same_time[time]) % 3}") if kind in (1, 5, 6) else ""
-    return ",".join([_waybills[wb], _types[kind], _times[time], _points[point], emp, code(_products[same % 3]),
-                     _promised[promised], code(_areas[same % 3]), code(f"C{same}")])
+    emp = code(f"10{(wb + time + codes) % 3}") if kind in (1, 5, 6) else ""
+    cells = [_waybills[wb], _types[kind], _times[time], _points[point], emp, code(_products[codes % 5]),
+             _promised[promised], code(_areas[(wb + codes) % 5]), code(f"C{codes % 3}")]
+    return ",".join(cells + [""] * extra)  # an extra empty cell: Arrow cannot split the line
 
 
 _rows = st.lists(st.builds(_line, st.integers(0, 5), st.integers(0, 9), st.integers(0, 10), st.integers(0, 5),
-                           st.integers(0, 2), st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30)
+                           st.integers(0, 2), st.integers(0, 1), st.integers(0, 1), st.integers(0, 4),
+                           st.sampled_from([0, 0, 0, 1])), min_size=1, max_size=30)
 
 
 @pytest.mark.django_db
@@ -161,8 +184,15 @@ def test_only_csv_files_without_quotes_are_read_by_columns(tmp_path):
         with path.open("rb") as fh:
             return open_table(fh, path.name, required={"运单号"}, lists=True)
 
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_bytes(plain.read_bytes().decode("gb18030").encode("utf-16"))
+    bare_cr = tmp_path / "cr.csv"
+    bare_cr.write_bytes(plain.read_bytes().replace(b"\r\n", b"\r"))
+
     assert columnar.applies(str(plain), table(plain)) is True
     assert columnar.applies(str(quoted), table(quoted)) is False
+    assert columnar.applies(str(utf16), table(utf16)) is False
+    assert columnar.applies(str(bare_cr), table(bare_cr)) is False
 
 
 def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
@@ -177,6 +207,8 @@ def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
 
     assert position == -1
     assert chunk.scans.num_rows == 7 and chunk.rejects == []
+    code_sets, scan_rows, group_rows = columnar.compact(chunk)
+    assert len(code_sets) == len({row[1:] for row in code_sets}) and len(scan_rows) == 7 and len(group_rows) == 2
     assert chunk.grouped.to_pylist() == [
         {"point_id": 1, "waybill_no": "YT0000000001", "product": "标准快递", "area_code": "A1", "customer_code": "",
          "employee_no": "1001", "arrived_at": "2026-11-20 01:00:00", "promised_at": None,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from kefu.imports.readers import parse_local_datetime
-from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent, ScanType
+from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
@@ -40,7 +40,6 @@ CODE_LIMITS = {
     "customer_code": (32, ScanEvent._meta.get_field("customer_code").verbose_name),
 }
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-DELIVERY = int(ScanType.DELIVERY)
 _EIGHT_HOURS = dt.timedelta(hours=8)
 
 

@@ -106,7 +106,6 @@ def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowRea
     """(chunk, bytes of the file read so far) for the file at `path`, whose
     header `table` found. `dedupe` drops a scan repeated within a chunk (the
     PostgreSQL store needs that; the row parser does the same)."""
-    names = [f"c{i}" for i in range(len(table.header))]
     invalid: list[tuple[int, str]] = []  # (line, text) of rows Arrow could not split into the columns
     lines: list[int] = []  # their lines, in order
 
@@ -119,15 +118,7 @@ def chunks(path: str, table: Table, index: dict[str, int | None], reader: RowRea
     checker = _Checker(index, reader, table.line, lines, table.delimiter, dedupe=dedupe)
     try:
         with _readable(checker):
-            batches = pcsv.open_csv(
-                source,
-                read_options=pcsv.ReadOptions(skip_rows=table.line, column_names=names,
-                                              use_threads=False, block_size=BLOCK_BYTES),
-                parse_options=pcsv.ParseOptions(delimiter=table.delimiter, quote_char=False,
-                                                ignore_empty_lines=False, invalid_row_handler=skip),
-                convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
-            )
+            batches = _reader(source, table, skip)
         # A chunk is `chunk_rows` lines of the file, as the row parser cuts it (the rows Arrow
         # could not split count too): where a chunk ends decides which rows one upsert sees.
         pending = pa.Table.from_batches([], schema=batches.schema)
@@ -232,6 +223,21 @@ class _Utf8Lines(io.RawIOBase):
     def close(self) -> None:
         self.raw.close()
         super().close()
+
+
+def _reader(source, table: Table, skip):
+    """Arrow's streaming CSV reader after the header line: every cell a string,
+    blank lines kept (a row of empty cells), rows of the wrong width to `skip`."""
+    names = [f"c{i}" for i in range(len(table.header))]
+    return pcsv.open_csv(
+        source,
+        read_options=pcsv.ReadOptions(skip_rows=table.line, column_names=names, use_threads=False,
+                                      block_size=BLOCK_BYTES),
+        parse_options=pcsv.ParseOptions(delimiter=table.delimiter, quote_char=False, ignore_empty_lines=False,
+                                        invalid_row_handler=skip),
+        convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
 
 
 @contextlib.contextmanager

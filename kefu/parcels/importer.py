@@ -45,8 +45,9 @@ from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
 from kefu.parcels import cells, parse_worker, staging
-from kefu.parcels.cells import DELIVERY, REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
+from kefu.parcels.cells import REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
 from kefu.parcels.rules import RuleBook
+from kefu.parcels.staging import DELIVERY
 
 logger = logging.getLogger(__name__)
 

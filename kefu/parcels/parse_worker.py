@@ -120,16 +120,12 @@ class _SqliteStage:
         self.db.execute("COMMIT")
         self.db.close()
 
-    def put(self, rows: list, grouped: list | None = None) -> Staged:
-        """The chunk's rows (staging.SCAN_COLS) in table sN, and when given the
-        rows grouped by waybill (staging.GROUP_COLS) in gN, in one commit."""
-        from kefu.parcels.staging import GROUP_COLS, SCAN_COLS, SqliteStore
+    def put(self, rows: list) -> Staged:
+        """A row parser's chunk (staging.SCAN_COLS) in table sN."""
+        from kefu.parcels.staging import SCAN_COLS, SqliteStore
 
         path = self._open()
         staged = Staged(count=len(rows), file=path, table=self._table(f"s{self.n}", SCAN_COLS, rows, SqliteStore))
-        if grouped is not None:
-            staged.grouped = Staged(count=len(grouped),
-                                    table=self._table(f"g{self.n}", GROUP_COLS, grouped, SqliteStore))
         self._close()
         return staged
 

@@ -25,9 +25,10 @@ WORK = Path(__file__).resolve().parent / ".work"
 API_PATH = "/api/tickets"
 # Concurrent keep-alive clients; KEFU_BENCH_CLIENTS changes it for a run.
 CLIENT_THREADS = int(os.environ.get("KEFU_BENCH_CLIENTS", "4"))
-SERVER_THREADS = 4  # per worker process
-# One gunicorn worker process per core, as a point would deploy it (`kefu serve --workers N`).
-SERVER_WORKERS = os.cpu_count() or 1
+# Two gunicorn worker processes per core with two threads each, as README.md advises a point to
+# deploy it (`kefu serve --workers N`); KEFU_BENCH_WORKERS and KEFU_BENCH_THREADS change them.
+SERVER_THREADS = int(os.environ.get("KEFU_BENCH_THREADS", "2"))  # per worker process
+SERVER_WORKERS = int(os.environ.get("KEFU_BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
 WARMUP = 50
 
 

@@ -70,6 +70,9 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(env.database_url(), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with write transactions queued in order instead of sleeping in
+    # SQLite's busy handler (kefu/core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "kefu.core.sqlite"
     # WAL lets the web process read while the background jobs write.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 MISSING: Any = object()
@@ -56,6 +56,14 @@ class TTLCache:
                 live = {k: v for k, v in self._data.items() if v[0] > now}
                 self._data = live if len(live) < self.max_entries else {}
             self._data[key] = (now + self.seconds, value)
+
+    def update(self, key: Hashable, change: Callable[[Any], Any]) -> None:
+        """Replace a live entry's value by `change(value)`, keeping its expiry;
+        nothing happens when the key is absent or expired."""
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                self._data[key] = (hit[0], change(hit[1]))
 
     def discard(self, key: Hashable) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.orgs.models import Area, Customer, Role, User
 from kefu.orgs.selectors import team_member_ids
-from kefu.tickets import sla
+from kefu.tickets import loads, sla
 from kefu.tickets.lookups import RowCompare
 from kefu.tickets.models import Attachment, Category, Event, FollowUp, Message, Status, Ticket
 
@@ -94,25 +94,19 @@ def _followup_ticket_ids(user: User) -> list[int]:
     return list(FollowUp.objects.filter(assigned_to=user).values_list("ticket_id", flat=True))
 
 
-_AGENTS_BY_LOAD_SQL = """
-SELECT u.*, (SELECT COUNT(*) FROM {ticket} t WHERE t.assignee_id = u.id AND t.is_open = %s) AS load
-FROM {user} u
-WHERE u.point_id = %s AND u.is_active = %s AND u.on_shift = %s AND u.role = %s
-  AND (u.queue = %s OR u.queue = '')
-ORDER BY load, u.id
-"""
-
-
 def agents_by_open_load(*, point_id: int, queue: str, limit: int | None = None) -> list[User]:
     """Agents of `queue` (or of both queues) on shift, fewest open tickets first
-    (ties: lowest id), each with `load`. One plain query: routing runs on every
-    new ticket, and each load is counted on the (assignee, is_open, …) index."""
-    sql = _AGENTS_BY_LOAD_SQL.format(ticket=Ticket._meta.db_table, user=User._meta.db_table)
-    params: list = [True, point_id, True, True, Role.AGENT.value, queue]
-    if limit is not None:
-        sql += " LIMIT %s"
-        params.append(limit)
-    return list(User.objects.raw(sql, params))
+    (ties: lowest id), each with `load`. Who is on shift is read now; the loads
+    come from `loads.open_loads` (a few seconds old at most, plus this process's
+    own routings since)."""
+    agents = list(User.objects.filter(
+        Q(queue=queue) | Q(queue=""), point_id=point_id, is_active=True, on_shift=True, role=Role.AGENT,
+    ).order_by())
+    counts = loads.open_loads(point_id=point_id, agent_ids=[a.pk for a in agents])
+    for agent in agents:
+        agent.load = counts[agent.pk]
+    agents.sort(key=lambda a: (a.load, a.pk))
+    return agents[:limit] if limit is not None else agents
 
 
 def least_loaded_agent(*, point_id: int, queue: str) -> User | None:

@@ -23,7 +23,7 @@ from kefu.notifications.models import Notification
 from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Customer, NetworkPoint, Role, User
-from kefu.tickets import events, sla
+from kefu.tickets import events, loads, sla
 from kefu.tickets.models import (
     Attachment,
     Category,
@@ -114,7 +114,6 @@ def choose_assignee(
     return Assignment(None, "unassigned")
 
 
-@transaction.atomic
 def ticket_create(
     *,
     point: NetworkPoint,
@@ -135,7 +134,11 @@ def ticket_create(
     assign: bool = True,
     notify_assignee: bool = True,
 ) -> Ticket:
-    """Open a ticket, set its priority and SLA clocks, and route it."""
+    """Open a ticket, set its priority and SLA clocks, and route it.
+
+    Atomic, but its reads (SLA policy, routing) come before the transaction: on
+    SQLite a write transaction holds the one write lock from its first statement,
+    so the less it does, the more tickets a second can be written."""
     _check_same_point(point, customer=customer, area=area, category=category)
     subject = subject.strip()
     if not subject:
@@ -152,7 +155,7 @@ def ticket_create(
         choose_assignee(point=point, queue=queue, area=area, customer=customer)
         if assign else Assignment(None, "")
     )
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         point=point, subject=subject[:200], description=description, queue=queue,
         channel=channel, kind=kind, waybill_no=waybill_no.strip().upper(), customer=customer,
         contact_name=contact_name or (customer.name if customer else ""),
@@ -165,15 +168,19 @@ def ticket_create(
         resolution_due=times.resolution_due, resolution_warn_at=times.resolution_warn_at,
         assignee=choice.agent,
     )
-    rows = [Event(ticket=ticket, actor=actor, verb=Event.Verb.CREATED, data={"channel": channel},
-                  created_at=created_at)]
-    if assign:
-        rows.append(Event(ticket=ticket, actor=actor, verb=Event.Verb.ASSIGNED, created_at=created_at,
-                          data=_assigned_data(choice.agent, old=None, reason=choice.reason)))
-    Event.objects.bulk_create(rows)
-    if choice.agent is not None and notify_assignee and (actor is None or actor.pk != choice.agent.pk):
-        notify(users=[choice.agent], verb=Notification.Verb.TICKET_ASSIGNED,
-               params=_notice_params(ticket), link=ticket_link(ticket))
+    with transaction.atomic():
+        ticket.save(force_insert=True)
+        rows = [Event(ticket=ticket, actor=actor, verb=Event.Verb.CREATED, data={"channel": channel},
+                      created_at=created_at)]
+        if assign:
+            rows.append(Event(ticket=ticket, actor=actor, verb=Event.Verb.ASSIGNED, created_at=created_at,
+                              data=_assigned_data(choice.agent, old=None, reason=choice.reason)))
+        Event.objects.bulk_create(rows)
+        if choice.agent is not None:
+            loads.note_routed(point_id=point.pk, agent_id=choice.agent.pk)
+        if choice.agent is not None and notify_assignee and (actor is None or actor.pk != choice.agent.pk):
+            notify(users=[choice.agent], verb=Notification.Verb.TICKET_ASSIGNED,
+                   params=_notice_params(ticket), link=ticket_link(ticket))
     return ticket
 
 
@@ -197,6 +204,7 @@ def _set_assignee(
     old = ticket.assignee_id
     ticket.assignee = agent
     Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
+    loads.forget(ticket.point_id)
     events.record(ticket=ticket, verb=Event.Verb.ASSIGNED, actor=actor, at=at,
                   **_assigned_data(agent, old=old, reason=reason))
     if agent is not None and notify_assignee and (actor is None or actor.pk != agent.pk):
@@ -230,6 +238,8 @@ def _set_status(ticket: Ticket, new: str, *, actor, at: dt.datetime) -> None:
              % {"old": Status(old).label, "new": Status(new).label}}
         )
     ticket.status = new
+    if ticket.is_open != (new in Ticket.OPEN_STATUSES):
+        loads.forget(ticket.point_id)
     ticket.is_open = new in Ticket.OPEN_STATUSES
     fields = ["status", "is_open", "updated_at"]
     if new == Status.RESOLVED:

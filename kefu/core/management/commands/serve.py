@@ -12,10 +12,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8, help="threads per process")
+        parser.add_argument("--threads", type=int, default=None,
+                            help="threads per process (default: 8 in one process, 2 per gunicorn worker)")
         parser.add_argument("--workers", type=int, default=1,
-                            help="worker processes (more than 1 uses gunicorn: one process per core "
-                                 "makes use of every core)")
+                            help="worker processes (more than 1 uses gunicorn: two per core use every core)")
         parser.add_argument("--demo", action="store_true",
                             help="also run the demo's simulated couriers (they acknowledge warnings)")
 
@@ -37,11 +37,14 @@ class Command(BaseCommand):
         self.stdout.flush()
         try:
             if workers > 1:
-                _gunicorn(application, host=host, port=port, workers=workers, threads=threads)
+                # Few threads per worker: a process's threads take turns for the interpreter lock,
+                # and on SQLite the one holding the write lock would wait its turn while the others
+                # run (4 workers × 1–2 threads served 15–30 % more API writes than 2 × 4 on 2 cores).
+                _gunicorn(application, host=host, port=port, workers=workers, threads=threads or 2)
             else:
                 from waitress import serve
 
-                serve(application, host=host, port=port, threads=threads, ident="kefu")
+                serve(application, host=host, port=port, threads=threads or 8, ident="kefu")
         finally:
             if jobs is not None:
                 jobs.terminate()

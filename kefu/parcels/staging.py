@@ -154,6 +154,7 @@ class _Store:
         self._ready = False
         self.source = STAGE  # where the chunk's scans are: the temporary table, or a parser's table
         self.grouped = None  # where the chunk's scans grouped by waybill are, when the parser grouped them
+        self._deferred: Staged | None = None  # scans not staged yet (PostgresStore._defer)
         self._analyzed: set[str] = set()
 
     def _sql(self, text: str) -> str:
@@ -250,6 +251,7 @@ class _Store:
             cursor.execute(self.CLEAR.replace(STAGE, GROUP_STAGE))
         self.source = STAGE
         self.grouped = None
+        self._deferred = None
 
     def load_scans(self, cursor, rows, *, writable: bool = False) -> None:
         """The chunk's rows into the staging table. A parser process's chunk
@@ -259,9 +261,19 @@ class _Store:
         if isinstance(rows, Staged):
             if rows.grouped is not None:
                 self.grouped = self._place(cursor, rows.grouped, GROUP_STAGE, writable)
+                if self._defer(rows, writable):
+                    return
             self.source = self._place(cursor, rows, STAGE, writable)
             return
         self._load(cursor, rows)
+
+    def _defer(self, staged: Staged, writable: bool) -> bool:
+        """Whether the scans may wait for `store_chunk`, which may write them straight
+        into their table (PostgreSQL); then they are not staged yet."""
+        return False
+
+    def _stage_deferred(self, cursor) -> None:
+        pass
 
     def _place(self, cursor, staged: Staged, stage: str, writable: bool) -> str:
         """Where the staged rows are read from: the parser's table, or `stage`."""
@@ -352,17 +364,58 @@ class PostgresStore(_Store):
             self._analyzed.add(table)
         cursor.execute(f"ANALYZE {table}")
 
+    def _defer(self, staged: Staged, writable: bool) -> bool:
+        # COPY text from the column parser, whose points need no renumbering.
+        if writable or staged.data is None or staged.grouped is None:
+            return False
+        self._deferred = staged
+        return True
+
+    def _stage_deferred(self, cursor) -> None:
+        if self._deferred is not None:
+            self._load(cursor, self._deferred.data)
+            self._deferred = None
+
+    def _copy_scans(self, cursor, batch_id: int) -> int | None:
+        """The deferred scans COPYed straight into parcels_scanevent: the rows skip
+        the staging table and the join that sorts them. None (and the scans
+        staged) when one of them was there already: the COPY is undone whole."""
+        staged, self._deferred = self._deferred, None
+        # Each line ends with the batch's id, the one column the parser does not know.
+        data = staged.data.replace(b"\n", b"\t%d\n" % batch_id)
+        try:
+            # wrap_database_errors: psycopg's own cursor raises psycopg's errors, not Django's.
+            with transaction.atomic(using=self.connection.alias), self.connection.wrap_database_errors:
+                cols = ", ".join([*SCAN_COLS, "batch_id"])
+                with cursor.cursor.copy(f"COPY parcels_scanevent ({cols}) FROM STDIN") as copy:
+                    view = memoryview(data)
+                    for i in range(0, len(view), 1 << 22):
+                        copy.write(view[i:i + (1 << 22)])
+        except IntegrityError:
+            self._load(cursor, staged.data)
+            return None
+        return staged.count
+
     def store_chunk(self, cursor, *, batch_id: int) -> int:
         """Waybills first, noting which are new: a new waybill's scans cannot be
         in the table yet, so they go in with a plain INSERT, half the work of
-        `ON CONFLICT` (which probes the unique index before each row). The chunk
-        holds no duplicate scans (the parser drops them). Should a new waybill's
-        scan exist all the same (scans of one waybill number under another
-        point, or a waybill deleted without its scans), the chunk's scans take
-        the `ON CONFLICT` path."""
+        `ON CONFLICT` (which probes the unique index before each row), or, when
+        most of the chunk's waybills are new and the scans are COPY text still,
+        all of them straight in by COPY. The chunk holds no duplicate scans (the parser drops
+        them). Should a new waybill's scan exist all the same (scans of one
+        waybill number under another point, or a waybill deleted without its
+        scans), the chunk's scans take the `ON CONFLICT` path."""
         cursor.execute("TRUNCATE kefu_new_waybills")
         cursor.execute(self._sql(NEW_WAYBILLS.format(upsert=self._upsert_sql())))
-        if not cursor.rowcount:
+        new = cursor.rowcount
+        # Most of the chunk's waybills new: a fresh part of a file, whose few older waybills
+        # (the one a chunk boundary split, say) most likely bring new scans only.
+        if self._deferred is not None and 2 * new > self._deferred.grouped.count:
+            created = self._copy_scans(cursor, batch_id)
+            if created is not None:
+                return created
+        self._stage_deferred(cursor)
+        if not new:
             return self.insert_scans(cursor, batch_id=batch_id)
         try:
             with transaction.atomic(using=self.connection.alias):

@@ -3,6 +3,7 @@ parser process: what it stores and rejects must be exactly what the row parser
 stores and rejects, line for line and reason for reason."""
 
 import pytest
+from django.db import connection
 from django.utils import translation
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -221,3 +222,36 @@ def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
     ]
     assert chunk.names() == {"couriers": {(1, "1001"), (1, "10\\02"), (1, "1003")}, "areas": {(1, "A1"), (1, "A2")},
                              "customers": {(1, "C7")}, "products": {"标准快递", "特快"}}
+
+
+@pytest.mark.django_db
+def test_new_waybills_with_a_scan_stored_before_store_each_scan_once(point, tmp_path, settings, monkeypatch):
+    """PostgreSQL COPYs a chunk of mostly new waybills straight into the scan table;
+    a scan that is there already undoes that COPY, and the chunk goes the staged way."""
+    first = write(tmp_path, MESSY[:3], name="a.csv")
+    fresh = [f"YT00000001{i:02d},到件,2026-11-20 09:00:00,P1,,标准快递,,A1," for i in range(5)]
+    second = write(tmp_path, [*fresh[:2], MESSY[2], *fresh[2:]], name="b.csv")
+    copied = []
+    real_copy = staging.PostgresStore._copy_scans
+
+    def spy(self, cursor, batch_id):
+        copied.append(real_copy(self, cursor, batch_id))
+        return copied[-1]
+
+    monkeypatch.setattr(staging.PostgresStore, "_copy_scans", spy)
+    settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
+    results = []
+    for use_columns in (False, True):
+        settings.KEFU_SCAN_COLUMNAR = use_columns
+        ScanEvent.objects.all().delete()
+        Waybill.objects.all().delete()
+        for path in (first, second):
+            with path.open("rb") as fh:
+                batch = scans_import(fileobj=fh, file_name=path.name)
+        results.append(outcome(batch))
+
+    assert results[1] == results[0]
+    assert results[1][0] == ("done", 6, 5, 1, 0)
+    assert len(results[1][3]) == 8
+    if connection.vendor == "postgresql":
+        assert copied == [3, None]  # the first file's COPY went in; the second's was undone

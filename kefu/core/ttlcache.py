@@ -57,10 +57,13 @@ class TTLCache:
                 self._data = live if len(live) < self.max_entries else {}
             self._data[key] = (now + self.seconds, value)
 
-    def update(self, key: Hashable, change: Callable[[Any], Any]) -> None:
+    def update(self, key: Hashable, change: Callable[[Any], Any], *, generation: int | None = None) -> None:
         """Replace a live entry's value by `change(value)`, keeping its expiry;
-        nothing happens when the key is absent or expired."""
+        nothing happens when the key is absent or expired, or when the cache was
+        invalidated since `generation` was taken."""
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             hit = self._data.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 self._data[key] = (hit[0], change(hit[1]))

@@ -365,7 +365,8 @@ class PostgresStore(_Store):
         cursor.execute(f"ANALYZE {table}")
 
     def _defer(self, staged: Staged, writable: bool) -> bool:
-        # COPY text from the column parser, whose points need no renumbering.
+        # COPY text from the column parser, in a chunk whose points need no renumbering
+        # (`writable` says they may: the staged rows are rewritten then).
         if writable or staged.data is None or staged.grouped is None:
             return False
         self._deferred = staged

@@ -7,19 +7,23 @@ tickets it was half of an API creation's time on PostgreSQL). So the counts of a
 point are kept in process for a few seconds:
 
 - the database counts them once per `LOAD_CACHE_SECONDS` per point and process;
-- each ticket this process routes adds one to its agent's count at once, so a
-  burst of new tickets still spreads evenly across the agents;
+- each ticket this process routes adds one to its agent's count at once (not at
+  commit: two requests routing side by side must not both pick the same agent),
+  so a burst of new tickets still spreads evenly across the agents; a creation
+  rolled back leaves its +1 until the counts expire;
 - a change made in this process that moves a ticket's load (reassignment, a
-  status change that opens or closes it) drops the point's counts, so the next
-  routing here counts afresh. Changes made by other processes are seen within
-  the TTL; a load balancer needs nothing more exact.
+  status change that opens or closes it) drops the point's counts, and drops
+  them again when its transaction commits (a routing in between would have
+  counted the rows as they were), so the next routing here counts afresh.
+  Changes made by other processes, or in the admin, are seen within the TTL; a
+  load balancer needs nothing more exact.
 
 Who is on shift is never cached: it is read with every routing.
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
 from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.tickets.models import Ticket
@@ -51,11 +55,16 @@ def open_loads(*, point_id: int, agent_ids: list[int]) -> dict[int, int]:
     generation = _loads.generation
     known = _loads.get(point_id)
     if known is MISSING:
-        known = {}
+        known = _count(agent_ids)
+        _loads.put(point_id, known, generation=generation)
+        return known
     missing = [pk for pk in agent_ids if pk not in known]
     if missing:
-        known = {**known, **_count(missing)}
-        _loads.put(point_id, known, generation=generation)
+        # Merged into the entry as it is now (routings since the read stay counted),
+        # keeping its expiry: the older counts must not live longer for it.
+        counted = _count(missing)
+        _loads.update(point_id, lambda current: {**counted, **current}, generation=generation)
+        known = {**known, **counted}
     return {pk: known[pk] for pk in agent_ids}
 
 
@@ -65,8 +74,10 @@ def note_routed(*, point_id: int, agent_id: int) -> None:
 
 
 def forget(point_id: int | None) -> None:
-    """A ticket of the point changed hands or opened or closed here: count again."""
+    """A ticket of the point changed hands or opened or closed here: count again,
+    now and once the change is committed."""
     _loads.discard(point_id)
+    transaction.on_commit(lambda: _loads.discard(point_id))
 
 
 def clear() -> None:

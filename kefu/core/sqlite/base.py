@@ -1,5 +1,5 @@
-"""Django's SQLite backend, with write transactions waiting their turn in a queue
-rather than in SQLite's busy handler.
+"""Django's SQLite backend, with write transactions waiting on a lock rather than
+sleeping in SQLite's busy handler.
 
 SQLite lets one writer in at a time. A connection that finds the database
 locked sleeps in its busy handler — 1, 2, 5, 10, 15, 20, 25 … ms — and tries
@@ -10,24 +10,30 @@ a third of the time while requests queued.
 
 Every `transaction.atomic` block here starts with `BEGIN IMMEDIATE` (settings),
 which takes SQLite's write lock. This backend takes `WriteLock` first: threads
-of a process queue on a `threading.Lock` (woken the moment it is free),
-processes on an `flock` of a file beside the database (polled every fraction of
-a millisecond). The lock is let go at commit, rollback or close. A connection
-that cannot get it within `KEFU_SQLITE_WRITE_WAIT` seconds goes on to SQLite,
-whose own busy timeout then applies as before; writes outside a transaction
-(autocommit) never take it. In-memory databases need none.
+of a process wait on a `threading.Lock` (one of them wakes the moment it is
+free), processes on an `flock` of a file beside the database (tried every 0.1 to
+1 ms: no strict first-come order between processes, but no sleeping past the
+moment it is free either). The lock is let go at commit, rollback or close. A
+connection that cannot get it within `KEFU_SQLITE_WRITE_WAIT` seconds, or cannot
+use the lock file at all (permissions, a filesystem without locks), goes on to
+SQLite, whose own busy timeout then applies as before; writes outside a
+transaction (autocommit) never take it. In-memory databases need none.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import stat
 import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.db.backends.sqlite3 import base
+
+logger = logging.getLogger(__name__)
 
 # Between two tries of the file lock: short, because a write transaction here lasts a
 # millisecond or two; doubled up to the cap while the wait goes on.
@@ -60,13 +66,14 @@ class WriteLock:
             return lock
 
     def acquire(self, timeout: float) -> bool:
-        """True when this caller now holds the lock; False after `timeout` seconds."""
+        """True when this caller now holds the lock; False after `timeout` seconds,
+        or when the lock file cannot be used (logged; SQLite's own locking remains)."""
         deadline = time.monotonic() + timeout
         if not self._thread_lock.acquire(timeout=timeout):
             return False
         try:
             if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._fd = self._open()
             pause = _FIRST_POLL_S
             while True:
                 try:
@@ -77,11 +84,30 @@ class WriteLock:
                         break
                     time.sleep(pause)
                     pause = min(pause * 2, _POLL_CAP_S)
+        except OSError as exc:
+            logger.warning("sqlite write lock unusable, left to SQLite's busy timeout",
+                           extra={"path": self.path, "error": str(exc)})
         except BaseException:
             self._thread_lock.release()
             raise
         self._thread_lock.release()
         return False
+
+    def _open(self) -> int:
+        # The database file's permissions, as SQLite gives its -wal and -shm files: whoever
+        # may write the database may take the lock.
+        database = self.path.removesuffix(".writelock")
+        try:
+            mode = stat.S_IMODE(os.stat(database).st_mode) & 0o666
+        except OSError:
+            mode = 0o644
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, mode)
+        try:
+            if os.fstat(fd).st_size == 0:  # just made: umask may have narrowed the mode
+                os.fchmod(fd, mode)
+        except OSError:
+            pass
+        return fd
 
     def release(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)

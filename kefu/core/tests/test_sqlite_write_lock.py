@@ -113,3 +113,33 @@ def test_an_in_memory_database_takes_no_lock(unblocked):
     conn.ensure_connection()
     assert conn._write_lock is None
     conn.close()
+
+
+def test_a_lock_file_it_cannot_open_leaves_the_writes_to_sqlite(tmp_path, unblocked):
+    db = tmp_path / "d.sqlite3"
+    conn = _wrapper(db)
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (x integer)")
+    lock_path = tmp_path / "d.sqlite3.writelock"
+    lock_path.unlink(missing_ok=True)
+    lock_path.mkdir()  # os.open of a directory for writing fails, as a file of another user's would
+    try:
+        conn._start_transaction_under_autocommit()
+        with conn.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+        conn.commit()
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM t")
+            assert cursor.fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_the_lock_file_takes_the_database_files_permissions(tmp_path, unblocked):
+    db = tmp_path / "e.sqlite3"
+    db.touch()
+    db.chmod(0o664)
+    lock = WriteLock.for_database(str(db))
+    assert lock.acquire(timeout=1)
+    lock.release()
+    assert (tmp_path / "e.sqlite3.writelock").stat().st_mode & 0o777 == 0o664

@@ -85,3 +85,20 @@ def test_points_do_not_share_counts():
     assert _new(point).assignee == mine
     assert _new(elsewhere).assignee == theirs
     assert loads.open_loads(point_id=elsewhere.pk, agent_ids=[theirs.pk]) == {theirs.pk: 1}
+
+
+def test_counts_taken_before_a_change_commits_are_dropped_when_it_commits(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from kefu.core.ttlcache import MISSING
+
+    point = PointFactory()
+    agent = AgentFactory(point=point, queue=Queue.ARRIVAL)
+    ticket = _new(point)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            services.ticket_set_status(ticket=ticket, status=Status.RESOLVED, actor=agent)
+            # Another thread routing now would count the ticket as still open:
+            loads._loads.put(point.pk, {agent.pk: 1})
+        assert loads._loads.get(point.pk) == {agent.pk: 1}
+    assert loads._loads.get(point.pk) is MISSING

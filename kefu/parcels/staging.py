@@ -293,7 +293,7 @@ class PostgresStore(_Store):
     vendor = "postgresql"
     BLOCK = 4000
     NULL = "\\N"
-    LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date::text"
+    LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date"
     TIME_SUFFIX = "+00:00"
     CLEAR = "TRUNCATE kefu_scan_stage"
 
@@ -318,6 +318,8 @@ class PostgresStore(_Store):
         # Codes compare byte by byte, as the column parser's grouping (and SQLite) does.
         if col == "waybill_no" or col in _CODE_TEXT_COLS:
             return 'text COLLATE "C"'
+        if col == "day":  # compared as a date: no text to make of each waybill's arrival day
+            return "date"
         return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
 
     def _setup(self, cursor) -> None:

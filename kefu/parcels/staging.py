@@ -272,9 +272,6 @@ class _Store:
         into their table (PostgreSQL); then they are not staged yet."""
         return False
 
-    def _stage_deferred(self, cursor) -> None:
-        pass
-
     def _place(self, cursor, staged: Staged, stage: str, writable: bool) -> str:
         """Where the staged rows are read from: the parser's table, or `stage`."""
         if staged.table is not None:

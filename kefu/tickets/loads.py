@@ -23,7 +23,8 @@ Who is on shift is never cached: it is read with every routing.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import Count
 
 from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.tickets.models import Ticket
@@ -31,19 +32,12 @@ from kefu.tickets.models import Ticket
 LOAD_CACHE_SECONDS = 3.0
 _loads = TTLCache(LOAD_CACHE_SECONDS, max_entries=4096)
 
-_COUNT_SQL = """
-SELECT assignee_id, COUNT(*) FROM {ticket}
-WHERE assignee_id IN ({ids}) AND is_open = %s
-GROUP BY assignee_id
-"""
-
-
 def _count(agent_ids: list[int]) -> dict[int, int]:
-    """Open tickets of each agent, counted on the (assignee, is_open, …) index."""
-    sql = _COUNT_SQL.format(ticket=Ticket._meta.db_table, ids=", ".join(["%s"] * len(agent_ids)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*agent_ids, True])
-        counted = dict(cursor.fetchall())
+    """Open tickets of each agent, counted on the (assignee, is_open, …) index
+    (`is_open IN (true)`: see selectors.OPEN)."""
+    rows = (Ticket.objects.filter(assignee_id__in=agent_ids, is_open__in=[True]).order_by()
+            .values_list("assignee_id").annotate(n=Count("pk")))
+    counted = dict(rows)
     return {pk: counted.get(pk, 0) for pk in agent_ids}
 
 

@@ -74,9 +74,10 @@ def write(tmp_path, lines, encoding="gb18030", name="scans.csv"):
     return path
 
 
-def both_parsers(path, settings, **kwargs):
+def both_parsers(path, settings, *, before=(), **kwargs):
     """The outcome of importing the file with the row parser, then (on a clean
-    slate) with the column parser, both in the parser process."""
+    slate) with the column parser, both in the parser process; the files
+    `before` are imported first each time, by the same parser."""
     settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
     results = []
     for use_columns in (False, True):
@@ -85,8 +86,10 @@ def both_parsers(path, settings, **kwargs):
         Waybill.objects.all().delete()
         User.objects.exclude(point__code="P1").filter(point__isnull=False).delete()
         NetworkPoint.objects.exclude(code="P1").delete()
-        with path.open("rb") as fh:
-            results.append(outcome(scans_import(fileobj=fh, file_name=path.name, **kwargs)))
+        for each in (*before, path):
+            with each.open("rb") as fh:
+                batch = scans_import(fileobj=fh, file_name=each.name, **kwargs)
+        results.append(outcome(batch))
     return results
 
 
@@ -239,19 +242,11 @@ def test_new_waybills_with_a_scan_stored_before_store_each_scan_once(point, tmp_
         return copied[-1]
 
     monkeypatch.setattr(staging.PostgresStore, "_copy_scans", spy)
-    settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
-    results = []
-    for use_columns in (False, True):
-        settings.KEFU_SCAN_COLUMNAR = use_columns
-        ScanEvent.objects.all().delete()
-        Waybill.objects.all().delete()
-        for path in (first, second):
-            with path.open("rb") as fh:
-                batch = scans_import(fileobj=fh, file_name=path.name)
-        results.append(outcome(batch))
 
-    assert results[1] == results[0]
-    assert results[1][0] == ("done", 6, 5, 1, 0)
-    assert len(results[1][3]) == 8
+    rows, columns = both_parsers(second, settings, before=[first])
+
+    assert columns == rows
+    assert columns[0] == ("done", 6, 5, 1, 0)
+    assert len(columns[3]) == 8
     if connection.vendor == "postgresql":
         assert copied == [3, None]  # the first file's COPY went in; the second's was undone

@@ -103,6 +103,25 @@ WHERE NOT EXISTS (SELECT FROM kefu_new_waybills n WHERE n.point_id = s.point_id 
 ON CONFLICT (waybill_no, scan_type, scanned_at) DO NOTHING
 """
 
+# The same split when the parser grouped the chunk (PostgresStore._store_grouped): the
+# waybills stored before, looked up one primary-key probe each (a scalar subquery is
+# always a probe per row; a join could be planned as a scan of the whole table).
+OLD_WAYBILLS = """
+INSERT INTO kefu_old_waybills SELECT g.point_id, g.waybill_no FROM {grouped} g
+WHERE (SELECT 1 FROM parcels_waybill x WHERE x.point_id = g.point_id AND x.waybill_no = g.waybill_no) IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+_OLD = "SELECT FROM kefu_old_waybills o WHERE o.point_id = {t}.point_id AND o.waybill_no = {t}.waybill_no"
+INSERT_SCANS_OF_NEW = f"""
+INSERT INTO parcels_scanevent ({", ".join(SCAN_COLS)}, batch_id)
+SELECT {", ".join("s." + c for c in SCAN_COLS)}, %s FROM kefu_scan_stage s WHERE NOT EXISTS ({_OLD.format(t="s")})
+"""
+INSERT_SCANS_OF_OLD = f"""
+INSERT INTO parcels_scanevent ({", ".join(SCAN_COLS)}, batch_id)
+SELECT {", ".join("s." + c for c in SCAN_COLS)}, %s FROM kefu_scan_stage s WHERE EXISTS ({_OLD.format(t="s")})
+ON CONFLICT (waybill_no, scan_type, scanned_at) DO NOTHING
+"""
+
 _FIRST_CODE = "COALESCE(MAX(NULLIF({c}, '')), '')"
 AREA, COURIER, CUSTOMER = 1, 2, 3  # kinds of code in kefu_codes
 
@@ -154,6 +173,7 @@ class _Store:
         self._ready = False
         self.source = STAGE  # where the chunk's scans are: the temporary table, or a parser's table
         self.grouped = None  # where the chunk's scans grouped by waybill are, when the parser grouped them
+        self.grouped_count = 0  # and how many waybills they are
         self._deferred: Staged | None = None  # scans not staged yet (PostgresStore._defer)
         self._analyzed: set[str] = set()
 
@@ -225,7 +245,12 @@ class _Store:
     def upsert_waybills(self, cursor) -> None:
         cursor.execute(self._sql(self._upsert_sql()))
 
-    def _upsert_sql(self) -> str:
+    def _upsert_sql(self, where: str = "") -> str:
+        return _upsert(self._select_sql(where))
+
+    def _select_sql(self, where: str = "") -> str:
+        """The chunk's waybills as parcels_waybill rows (WB_COLS); `where` filters
+        the grouped rows (alias g0) when the parser grouped them."""
         select = f"""
         SELECT point_id, waybill_no, product, area_id, courier_id, customer_id, arrived_at, promised_at, deadline,
           {self.WARN_AT}, delivery_at, signed_at, returned_at, problem_at, {_SETTLED}
@@ -241,8 +266,8 @@ class _Store:
             AND t.area_key = COALESCE(a.ref_id, 0) AND t.day = {self.LOCAL_DAY.format(t="g.arrived_at")}
         ) s WHERE true"""
         if self.grouped is not None:
-            select = select.replace(self.GROUPED, f"SELECT {', '.join(GROUP_COLS)} FROM {self.grouped}")
-        return _upsert(select)
+            select = select.replace(self.GROUPED, f"SELECT {', '.join(GROUP_COLS)} FROM {self.grouped} g0 {where}")
+        return select
 
     def clear(self, cursor) -> None:
         if self.source == STAGE:
@@ -261,6 +286,7 @@ class _Store:
         if isinstance(rows, Staged):
             if rows.grouped is not None:
                 self.grouped = self._place(cursor, rows.grouped, GROUP_STAGE, writable)
+                self.grouped_count = rows.grouped.count
                 if self._defer(rows, writable):
                     return
             self.source = self._place(cursor, rows, STAGE, writable)
@@ -289,6 +315,7 @@ class PostgresStore(_Store):
 
     vendor = "postgresql"
     BLOCK = 4000
+    _mostly_new = True  # whether the last chunk's waybills were mostly new (a first import)
     NULL = "\\N"
     LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date"
     TIME_SUFFIX = "+00:00"
@@ -322,6 +349,8 @@ class PostgresStore(_Store):
     def _setup(self, cursor) -> None:
         cursor.execute('CREATE TEMPORARY TABLE IF NOT EXISTS kefu_new_waybills '
                        '(point_id bigint, waybill_no text COLLATE "C")')
+        cursor.execute('CREATE TEMPORARY TABLE IF NOT EXISTS kefu_old_waybills '
+                       '(point_id bigint, waybill_no text COLLATE "C", PRIMARY KEY (point_id, waybill_no))')
 
     def _tune(self, cursor) -> None:
         # The import is idempotent and re-run after a crash: its chunks need not wait for the WAL flush.
@@ -405,9 +434,17 @@ class PostgresStore(_Store):
         them). Should a new waybill's scan exist all the same (scans of one
         waybill number under another point, or a waybill deleted without its
         scans), the chunk's scans take the `ON CONFLICT` path."""
+        # A chunk the parser grouped looks its stored waybills up first, unless the previous
+        # chunk's were mostly stored (a re-import): then the upsert's own probe is the look-up.
+        if self.grouped is not None and self._mostly_new:
+            created = self._store_grouped(cursor, batch_id)
+            if created is not None:
+                return created
         cursor.execute("TRUNCATE kefu_new_waybills")
         cursor.execute(self._sql(NEW_WAYBILLS.format(upsert=self._upsert_sql())))
         new = cursor.rowcount
+        if self.grouped is not None:
+            self._mostly_new = 2 * new > self.grouped_count
         # Most of the chunk's waybills new: a fresh part of a file, whose few older waybills
         # (the one a chunk boundary split, say) most likely bring new scans only.
         if self._deferred is not None and 2 * new > self._deferred.grouped.count:
@@ -425,6 +462,46 @@ class PostgresStore(_Store):
         created = cursor.rowcount
         cursor.execute(self._sql(INSERT_OTHER_SCANS), [batch_id])
         return created + cursor.rowcount
+
+    def _store_grouped(self, cursor, batch_id: int) -> int | None:
+        """`store_chunk` for a chunk the parser grouped: the waybills stored before
+        are looked up first (`OLD_WAYBILLS`), so the new ones go in with a plain
+        INSERT, and only the others through `ON CONFLICT`, whose every row costs a
+        probe of the unique index before its insert and a second pass over each
+        index entry after. None when a new waybill turned out to be stored all the
+        same (another import stored it meanwhile): nothing was written, and the
+        caller takes the upsert's way."""
+        cursor.execute("TRUNCATE kefu_old_waybills")
+        cursor.execute(OLD_WAYBILLS.format(grouped=self.grouped))
+        old = cursor.rowcount
+        if old < self.grouped_count:
+            try:
+                with transaction.atomic(using=self.connection.alias):
+                    where = f"WHERE NOT EXISTS ({_OLD.format(t='g0')})" if old else ""
+                    cursor.execute(f"INSERT INTO parcels_waybill ({', '.join(WB_COLS)}) {self._select_sql(where)}")
+            except IntegrityError:
+                return None
+        new = self.grouped_count - old
+        self._mostly_new = 2 * new > self.grouped_count
+        if old:
+            cursor.execute(self._upsert_sql(f"WHERE EXISTS ({_OLD.format(t='g0')})"))
+        if self._deferred is not None and self._mostly_new:
+            created = self._copy_scans(cursor, batch_id)
+            if created is not None:
+                return created
+        self._stage_deferred(cursor)
+        if not new:
+            return self.insert_scans(cursor, batch_id=batch_id)
+        try:
+            with transaction.atomic(using=self.connection.alias):
+                cursor.execute(self._sql(INSERT_SCANS_OF_NEW), [batch_id])
+        except IntegrityError:
+            return self.insert_scans(cursor, batch_id=batch_id)
+        created = cursor.rowcount
+        if old:
+            cursor.execute(self._sql(INSERT_SCANS_OF_OLD), [batch_id])
+            created += cursor.rowcount
+        return created
 
 
 class SqliteStore(_Store):

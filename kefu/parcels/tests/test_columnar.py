@@ -250,3 +250,58 @@ def test_new_waybills_with_a_scan_stored_before_store_each_scan_once(point, tmp_
     assert len(columns[3]) == 8
     if connection.vendor == "postgresql":
         assert copied == [3, None]  # the first file's COPY went in; the second's was undone
+
+
+@pytest.mark.django_db
+def test_a_waybill_stored_meanwhile_sends_the_chunk_the_upserts_way(point, tmp_path, settings, monkeypatch):
+    """PostgreSQL inserts a grouped chunk's new waybills with a plain INSERT. Should one
+    be stored between the look-up and the insert (another import), the insert is
+    undone and the chunk takes the upsert, with the same outcome."""
+    first = write(tmp_path, MESSY[:3], name="a.csv")
+    fresh = [f"YT00000001{i:02d},到件,2026-11-20 09:00:00,P1,,标准快递,,A1," for i in range(5)]
+    second = write(tmp_path, [*fresh[:2], MESSY[2].replace("11:10", "11:20"), *fresh[2:]], name="b.csv")
+    fell_back = []
+    real = staging.PostgresStore._store_grouped
+
+    def spy(self, cursor, batch_id):
+        created = real(self, cursor, batch_id)
+        fell_back.append(created is None)
+        return created
+
+    # The look-up finds nothing, as if the waybill had been stored after it.
+    monkeypatch.setattr(staging, "OLD_WAYBILLS", "INSERT INTO kefu_old_waybills SELECT point_id, waybill_no FROM {grouped} WHERE false")
+    monkeypatch.setattr(staging.PostgresStore, "_store_grouped", spy)
+
+    rows, columns = both_parsers(second, settings, before=[first])
+
+    assert columns == rows
+    assert columns[0] == ("done", 6, 6, 0, 0)
+    if connection.vendor == "postgresql":
+        assert fell_back == [False, True]
+
+
+@pytest.mark.django_db
+def test_a_re_import_stops_looking_its_waybills_up_after_a_chunk_of_stored_ones(point, tmp_path, settings,
+                                                                                  monkeypatch):
+    """The look-up of stored waybills pays off for new waybills only: after a chunk
+    whose waybills were mostly stored, the next chunks go straight to the upsert."""
+    lines = [f"YT00000002{i:02d},{kind},2026-11-20 {9 + j:02d}:00:00,P1,{'' if j == 0 else '1001'},标准快递,,A1,"
+             for i in range(6) for j, kind in enumerate(("到件", "派件", "签收"))]
+    path = write(tmp_path, lines)
+    looked = []
+    real = staging.PostgresStore._store_grouped
+
+    def spy(self, cursor, batch_id):
+        looked.append(True)
+        return real(self, cursor, batch_id)
+
+    monkeypatch.setattr(staging.PostgresStore, "_store_grouped", spy)
+
+    rows, columns = both_parsers(path, settings, before=[path], chunk_rows=6)
+
+    assert columns == rows
+    assert columns[0] == ("done", 18, 0, 18, 0)
+    assert len(columns[2]) == 6
+    if connection.vendor == "postgresql":
+        # The first import looks up in each of its 3 chunks; the second in its first only.
+        assert len(looked) == 4

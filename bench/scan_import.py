@@ -7,6 +7,15 @@ DATABASE_URL set, so wall time and peak RSS are the import's (peak MB adds the
 importing process's and its parser process's peaks); a second import of the
 same file measures the duplicate path. Figures go to a table on stdout
 and to bench/results/<UTC timestamp>-scan-import.json.
+
+The machines differ (sessions have measured the same code twice as fast on one
+as on another), so the benchmark also measures the floor issue 3 states its
+targets against: how fast this machine's database stores raw rows of the
+scan's shape, without parsing, checks or indexes (PostgreSQL: binary COPY,
+rows made by the server; SQLite: executemany of ready tuples in one
+transaction). Issue 3 gives about 2,500,000 and 1,200,000 rows/s on its
+machines for its targets of 250,000 and 150,000 rows/s; the target scaled to
+this machine is the target × the raw rate here ÷ that rate there.
 """
 
 from __future__ import annotations
@@ -29,6 +38,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 POSTGRES_DB = "kefu_bench_scans"
 SQLITE_FILE = Path("/tmp/kefu_bench_scans.sqlite3")
 POINT = "310101"
+TARGETS = {"postgres": 250_000, "sqlite": 150_000}  # rows/s, issue 3
+REFERENCE_RAW = {"postgres": 2_500_000, "sqlite": 1_200_000}  # raw rows/s on issue 3's machines
+RAW_ROWS = 1_000_000
+_RAW_COLUMNS = ("point_id bigint, waybill_no varchar(40), scan_type smallint, scanned_at timestamptz, "
+                "employee_no varchar(32), product varchar(30), promised_at timestamptz, area_code varchar(32), "
+                "customer_code varchar(32), batch_id bigint")
 HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]
 PRODUCTS = ["标准快递"] * 8 + ["特快", "电商件"]
 
@@ -124,6 +139,84 @@ def _child_import(file: str, chunk_rows: int | None) -> None:
     }))
 
 
+# ---------------------------------------------------------------- the machine's floor
+
+def raw_rate(db: str, url: str, repeats: int = 3) -> float:
+    """Rows/s at which this machine's database stores RAW_ROWS rows of the scan's
+    columns into a table without indexes: the median of `repeats` runs."""
+    rates = []
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE kefu_raw_source ({_RAW_COLUMNS})")
+            conn.execute(f"CREATE TABLE kefu_raw ({_RAW_COLUMNS})")
+            conn.execute(
+                "INSERT INTO kefu_raw_source SELECT 1, 'YT' || (7000000000 + i / 3), 3 + i %% 3, "
+                "timestamptz '2026-11-20 00:00+08' + i * interval '1 second', "
+                "CASE WHEN i %% 3 > 0 THEN (1000 + i %% 40)::text ELSE '' END, '标准快递', NULL, "
+                "'A' || (i %% 25), '', 1 FROM generate_series(1, %s) i", [RAW_ROWS])
+            data = bytearray()
+            with conn.cursor().copy("COPY kefu_raw_source TO STDOUT (FORMAT binary)") as copy:
+                for block in copy:
+                    data += block
+            view = memoryview(data)
+            for _ in range(repeats):
+                conn.execute("TRUNCATE kefu_raw")
+                started = time.perf_counter()
+                with conn.cursor().copy("COPY kefu_raw FROM STDIN (FORMAT binary)") as copy:
+                    for i in range(0, len(view), 1 << 20):
+                        copy.write(view[i:i + (1 << 20)])
+                rates.append(RAW_ROWS / (time.perf_counter() - started))
+            conn.execute("DROP TABLE kefu_raw_source, kefu_raw")
+    else:
+        import sqlite3
+
+        day = dt.datetime(2026, 11, 19, 16)
+        rows = [(1, f"YT{7_000_000_000 + i // 3}", 3 + i % 3, str(day + dt.timedelta(seconds=i)),
+                 f"{1000 + i % 40}" if i % 3 else "", "标准快递", None, f"A{i % 25}", "", 1)
+                for i in range(1, RAW_ROWS + 1)]
+        path = SQLITE_FILE.with_name(SQLITE_FILE.name + "-raw")
+        for _ in range(repeats):
+            path.unlink(missing_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"CREATE TABLE kefu_raw ({_RAW_COLUMNS})")
+                started = time.perf_counter()
+                conn.execute("BEGIN")
+                conn.executemany("INSERT INTO kefu_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+                rates.append(RAW_ROWS / (time.perf_counter() - started))
+            finally:
+                conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return sorted(rates)[len(rates) // 2]
+
+
+def _checkpoint(db: str, url: str) -> None:
+    """PostgreSQL: write what is dirty now, rather than during the next measurement (superuser only)."""
+    if db != "postgres":
+        return
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    except psycopg.Error:
+        pass
+
+
+def verdicts(db: str, rows_per_s: float, raw: float) -> dict:
+    """The import's rate against issue 3's target as stated, and scaled to this machine's floor."""
+    scaled = TARGETS[db] * raw / REFERENCE_RAW[db]
+    return {"raw_rows_per_s": round(raw), "reference_raw_rows_per_s": REFERENCE_RAW[db],
+            "target_rows_per_s": TARGETS[db], "scaled_target_rows_per_s": round(scaled),
+            "import_vs_raw": round(raw / rows_per_s, 1), "reference_import_vs_raw": REFERENCE_RAW[db] // TARGETS[db],
+            "passes_target": rows_per_s >= TARGETS[db], "passes_scaled_target": rows_per_s >= scaled}
+
+
 # ---------------------------------------------------------------- parent side
 
 def _fresh_database(db: str) -> str:
@@ -155,9 +248,13 @@ def run(db: str, file: Path, rows: int, chunk_rows: int | None) -> dict:
     url = _fresh_database(db)
     try:
         _child(url, "--child-setup")
+        _checkpoint(db, url)
         extra = ["--chunk-rows", str(chunk_rows)] if chunk_rows else []
         first = _child(url, "--child-import", str(file), *extra)
         second = _child(url, "--child-import", str(file), *extra)
+        # After the imports, so that its writes are not flushed while they run.
+        _checkpoint(db, url)
+        raw = raw_rate(db, url)
     finally:
         _drop_database(db)
     for r in (first, second):
@@ -165,7 +262,7 @@ def run(db: str, file: Path, rows: int, chunk_rows: int | None) -> dict:
         r["seconds"] = round(r["seconds"], 2)
         # Both processes at their peaks at once: an upper bound of what the import holds.
         r["peak_rss_mb"] = round(r["importer_peak_rss_mb"] + r["parser_peak_rss_mb"], 1)
-    return {"db": db, "first": first, "duplicate": second}
+    return {"db": db, "first": first, "duplicate": second, "floor": verdicts(db, first["rows_per_s"], raw)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,6 +295,17 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{r['db']:<9}{name:<11}{x['seconds']:>9}{x['rows_per_s']:>10,}{x['peak_rss_mb']:>9}"
                   f"{x['created']:>10,}{x['duplicates']:>10,}{x['waybills']:>10,}"
                   f"{x['cpu_s']['importer']:>10}/{x['cpu_s']['parser']:<7}")
+    print(f"\nfirst import against issue 3's targets (scaled: × this machine's raw rate ÷ issue 3's, "
+          f"{RAW_ROWS:,} rows)")
+    print(f"{'db':<9}{'raw rows/s':>12}{'issue 3 raw':>13}{'target':>10}{'scaled':>10}{'import':>10}"
+          f"{'time÷raw':>10}{'allowed':>9}  verdict")
+    for r in results:
+        f = r["floor"]
+        verdict = ("pass" if f["passes_target"] else "FAIL") + " / scaled " + (
+            "pass" if f["passes_scaled_target"] else "FAIL")
+        print(f"{r['db']:<9}{f['raw_rows_per_s']:>12,}{f['reference_raw_rows_per_s']:>13,}"
+              f"{f['target_rows_per_s']:>10,}{f['scaled_target_rows_per_s']:>10,}{r['first']['rows_per_s']:>10,}"
+              f"{f['import_vs_raw']:>10}{f['reference_import_vs_raw']:>9}  {verdict}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{stamp}-scan-import.json"

@@ -157,7 +157,8 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
         path, file_name, required = source
         job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
                                vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
-                               required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR)
+                               required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR,
+                               batch_id=batch.pk)
         chunks = _from_process(job, store)
     else:
         chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,

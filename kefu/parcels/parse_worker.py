@@ -57,6 +57,7 @@ class Job:
     required: set[str]
     stage_db: str | None  # SQLite only: the staging files' path prefix, None to send rows through the pipe
     columnar: bool = True  # read a CSV that qualifies with the column parser
+    batch_id: int | None = None  # the ImportBatch, whose id the column parser's binary COPY data carries
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Staged:
     table: str | None = None
     data: bytes | None = None
     rows: list | None = None
+    binary: bool = False  # `data` is binary COPY data (PostgreSQL; scans with their batch's id)
     grouped: Staged | None = None  # the rows grouped by waybill (columnar.GROUP_COLS), when the parser did it
 
     def __len__(self) -> int:
@@ -212,9 +214,7 @@ def _columnar(job: Job, table, store, stage):
     for chunk, position in columnar.chunks(job.path, table, job.index, reader, chunk_rows=job.chunk_rows,
                                            dedupe=pg):
         if pg:
-            scans = Staged(count=chunk.scans.num_rows, data=columnar.copy_text(chunk.scans, store.NULL),
-                           grouped=Staged(count=chunk.grouped.num_rows,
-                                          data=columnar.copy_text(chunk.grouped, store.NULL)))
+            scans = _pg_staged(chunk, store, job.batch_id)
         elif stage is not None:
             scans = stage.put_compact(*columnar.compact(chunk))
         else:
@@ -225,6 +225,27 @@ def _columnar(job: Job, table, store, stage):
         yield importer._Chunk(scans, chunk.rejects, reader.take_new_points(), position, names["areas"],
                               names["couriers"], names["customers"], names["products"], reader.take_days(),
                               reader.point_ids(), chunk.duplicates)
+
+
+def _pg_staged(chunk, store, batch_id: int | None) -> Staged:
+    """A column chunk as binary COPY data (the scans with the batch's id), or as
+    COPY text where a value does not convert."""
+    import pyarrow as pa
+
+    from kefu.parcels import columnar
+
+    kinds = store.binary_kinds()
+    data = grouped = None
+    if batch_id is not None:
+        n = chunk.scans.num_rows
+        data = columnar.copy_binary(chunk.scans.append_column("batch_id", pa.array([batch_id] * n, pa.int64())),
+                                    kinds, store.NULL)
+        grouped = columnar.copy_binary(chunk.grouped, kinds, store.NULL)
+    return Staged(
+        count=chunk.scans.num_rows,
+        data=data if data is not None else columnar.copy_text(chunk.scans, store.NULL), binary=data is not None,
+        grouped=Staged(count=chunk.grouped.num_rows, binary=grouped is not None,
+                       data=grouped if grouped is not None else columnar.copy_text(chunk.grouped, store.NULL)))
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "custom
 _TIME_COLS = {"scanned_at", "promised_at", "arrived_at", "delivery_at", "signed_at", "returned_at",
               "problem_at"}
 _CODE_TEXT_COLS = {"employee_no", "product", "area_code", "customer_code", "code"}
-_INT_COLS = {"point_id", "scan_type", "kind", "ref_id", "area_key", "allowance", "lead"}
+_INT_COLS = {"point_id", "scan_type", "kind", "ref_id", "area_key", "allowance", "lead", "batch_id"}
 ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
     int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
 
@@ -165,6 +165,7 @@ class _Store:
     NULL = None
     GROUPED = ""  # one row per waybill of the chunk, codes and times as the scans give them
     CLEAR = "DELETE FROM kefu_scan_stage"
+    STAGE_COLS = SCAN_COLS  # the scan staging table's columns
     DEADLINE = ""  # expressions over the grouped row g and the terms t
     WARN_AT = ""
 
@@ -184,7 +185,7 @@ class _Store:
         cursor = self.connection.cursor()
         if not self._ready:
             self._setup(cursor)
-            for name, cols in ((STAGE, SCAN_COLS), (GROUP_STAGE, GROUP_COLS), ("kefu_codes", CODE_COLS),
+            for name, cols in ((STAGE, self.STAGE_COLS), (GROUP_STAGE, GROUP_COLS), ("kefu_codes", CODE_COLS),
                                ("kefu_terms_stage", TERM_COLS)):
                 spec = ", ".join(f"{c} {self.column_type(c)}" for c in cols)
                 cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({spec})")
@@ -306,7 +307,7 @@ class _Store:
             # Provisional point ids are rewritten in the staging table, which is ours to write.
             cursor.execute(f"INSERT INTO {stage} SELECT * FROM {staged.table}")
             return stage
-        self._load(cursor, staged.data if staged.data is not None else staged.rows, table=stage)
+        self._load(cursor, staged.data if staged.data is not None else staged.rows, table=stage, binary=staged.binary)
         return stage
 
 
@@ -320,6 +321,9 @@ class PostgresStore(_Store):
     LOCAL_DAY = "({t} AT TIME ZONE 'Asia/Shanghai')::date"
     TIME_SUFFIX = "+00:00"
     CLEAR = "TRUNCATE kefu_scan_stage"
+    # A parser process's binary COPY data carries the batch's id: the same rows go straight into
+    # parcels_scanevent or, when one was stored before, into the staging table.
+    STAGE_COLS = (*SCAN_COLS, "batch_id")
 
     GROUPED = f"""
       SELECT point_id, waybill_no, {_FIRST_CODE.format(c="product")} AS product,
@@ -344,6 +348,8 @@ class PostgresStore(_Store):
             return 'text COLLATE "C"'
         if col == "day":  # compared as a date: no text to make of each waybill's arrival day
             return "date"
+        if col == "scan_type":  # as in parcels_scanevent: binary COPY data fits both
+            return "smallint"
         return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
 
     def _setup(self, cursor) -> None:
@@ -367,10 +373,18 @@ class PostgresStore(_Store):
             value = value.astimezone(dt.UTC)
         return str(value)
 
-    def _load(self, cursor, rows: list[str] | bytes, table: str = STAGE) -> None:
-        """COPY text lines, or a block of them as bytes from a parser process."""
-        cols = GROUP_COLS if table == GROUP_STAGE else SCAN_COLS
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+    @staticmethod
+    def binary_kinds() -> dict[str, str]:
+        """The type of each staged column, for `columnar.copy_binary`."""
+        return {c: "bigint" if c in ("point_id", "batch_id") else "smallint" if c == "scan_type"
+                else "time" if c in _TIME_COLS else "text" for c in (*SCAN_COLS, *GROUP_COLS, "batch_id")}
+
+    def _load(self, cursor, rows: list[str] | bytes, table: str = STAGE, binary: bool = False) -> None:
+        """COPY text lines, or a block of them as bytes from a parser process, or
+        the parser's binary COPY data (scans with their batch id)."""
+        cols = GROUP_COLS if table == GROUP_STAGE else self.STAGE_COLS if binary else SCAN_COLS
+        binary_format = " (FORMAT binary)" if binary else ""
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN{binary_format}") as copy:
             if isinstance(rows, bytes):
                 view = memoryview(rows)
                 for i in range(0, len(view), 1 << 22):
@@ -402,7 +416,7 @@ class PostgresStore(_Store):
 
     def _stage_deferred(self, cursor) -> None:
         if self._deferred is not None:
-            self._load(cursor, self._deferred.data)
+            self._load(cursor, self._deferred.data, binary=self._deferred.binary)
             self._deferred = None
 
     def _copy_scans(self, cursor, batch_id: int) -> int | None:
@@ -410,18 +424,19 @@ class PostgresStore(_Store):
         the staging table and the join that sorts them. None (and the scans
         staged) when one of them was there already: the COPY is undone whole."""
         staged, self._deferred = self._deferred, None
-        # Each line ends with the batch's id, the one column the parser does not know.
-        data = staged.data.replace(b"\n", b"\t%d\n" % batch_id)
+        # Binary data carries the batch's id; each line of text gets it added.
+        data = staged.data if staged.binary else staged.data.replace(b"\n", b"\t%d\n" % batch_id)
+        binary_format = " (FORMAT binary)" if staged.binary else ""
         try:
             # wrap_database_errors: psycopg's own cursor raises psycopg's errors, not Django's.
             with transaction.atomic(using=self.connection.alias), self.connection.wrap_database_errors:
                 cols = ", ".join([*SCAN_COLS, "batch_id"])
-                with cursor.cursor.copy(f"COPY parcels_scanevent ({cols}) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY parcels_scanevent ({cols}) FROM STDIN{binary_format}") as copy:
                     view = memoryview(data)
                     for i in range(0, len(view), 1 << 22):
                         copy.write(view[i:i + (1 << 22)])
         except IntegrityError:
-            self._load(cursor, staged.data)
+            self._load(cursor, staged.data, binary=staged.binary)
             return None
         return staged.count
 
@@ -544,7 +559,7 @@ class SqliteStore(_Store):
         # A bigger page cache for this connection: the scan index grows by a chunk at a time.
         cursor.execute("PRAGMA cache_size = -16384")
 
-    def _load(self, cursor, rows: list, table: str = STAGE) -> None:
+    def _load(self, cursor, rows: list, table: str = STAGE, binary: bool = False) -> None:
         cols = GROUP_COLS if table == GROUP_STAGE else SCAN_COLS
         marks = ", ".join("?" * len(cols))
         cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)

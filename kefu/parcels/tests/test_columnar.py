@@ -305,3 +305,42 @@ def test_a_re_import_stops_looking_its_waybills_up_after_a_chunk_of_stored_ones(
     if connection.vendor == "postgresql":
         # The first import looks up in each of its 3 chunks; the second in its first only.
         assert len(looked) == 4
+
+
+@pytest.mark.django_db
+def test_binary_copy_data_stores_what_copy_text_stores():
+    """The column parser sends PostgreSQL binary COPY data: codes unescaped, times as
+    microseconds, blank times NULL. Stored, it reads back as the COPY text does."""
+    if connection.vendor != "postgresql":
+        pytest.skip("binary COPY is PostgreSQL's")
+    import pyarrow as pa
+
+    store = staging.PostgresStore(connection)
+    rows = [
+        (1, "YT1", 3, "2026-11-20 01:00:00+00:00", "", "标准快递", "\\N", "A\\t1", "", 7),
+        (2, "YT2", 5, "2026-11-20 01:00:00.500000+00:00", "10\\\\02", "", "2026-11-21 01:00:00+00:00", "", "C\\n", 7),
+        (2, "YT3", 7, "1985-06-01 04:00:00+00:00", "E\x1f1", "A[", "\\N", "东区", "", 7),
+    ]
+    cols = store.STAGE_COLS
+    table = pa.table({c: pa.array([r[i] for r in rows], pa.int64() if c in ("point_id", "scan_type", "batch_id")
+                                   else pa.string()) for i, c in enumerate(cols)})
+    spec = ", ".join(f"{c} {store.column_type(c)}" for c in cols)
+    with connection.cursor() as cursor:
+        for name, data, fmt in (("t_text", columnar.copy_text(table, "\\N"), ""),
+                                ("t_binary", columnar.copy_binary(table, store.binary_kinds(), "\\N"),
+                                 " (FORMAT binary)")):
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
+            with cursor.cursor.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN{fmt}") as copy:
+                copy.write(data)
+        cursor.execute("SELECT * FROM t_text ORDER BY waybill_no")
+        text = cursor.fetchall()
+        cursor.execute("SELECT * FROM t_binary ORDER BY waybill_no")
+        assert cursor.fetchall() == text
+    assert text[1][4] == "10\\02" and text[0][7] == "A\t1" and text[0][6] is None
+
+
+def test_a_time_binary_copy_cannot_write_leaves_the_chunk_to_copy_text():
+    import pyarrow as pa
+
+    table = pa.table({"scanned_at": pa.array(["2026-11-20 01:00:00+00:00", "not a time"])})
+    assert columnar.copy_binary(table, {"scanned_at": "time"}, "\\N") is None

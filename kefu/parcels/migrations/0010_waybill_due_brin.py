@@ -11,7 +11,8 @@ state still holds the model's index `waybill_due`; only its kind differs.
 
 from django.db import migrations
 
-BRIN = "CREATE INDEX waybill_due ON parcels_waybill USING brin (point_id, deadline)"
+# autosummarize: autovacuum summarizes each range of blocks as it fills (until then it is always read).
+BRIN = "CREATE INDEX waybill_due ON parcels_waybill USING brin (point_id, deadline) WITH (autosummarize = on)"
 BTREE = "CREATE INDEX waybill_due ON parcels_waybill (point_id, deadline)"
 
 

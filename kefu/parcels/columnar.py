@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from kefu.imports.readers import ImportFileError, Table
 from kefu.parcels.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
+from kefu.parcels.parse_worker import columnar_applies as applies  # noqa: F401 (this module's test)
 from kefu.parcels.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
 
 BLOCK_BYTES = 1 << 18
@@ -52,27 +53,6 @@ SCAN_SCHEMA = pa.schema([
     ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
     ("area_code", pa.string()), ("customer_code", pa.string()),
 ])
-
-
-def applies(path: str, table: Table) -> bool:
-    """Whether the file is a CSV whose every record is one line: no quote
-    character, and lines that end in LF or CRLF (never a bare CR). The
-    encoding must write a line feed and a quote as those single bytes and
-    never use the bytes inside a character (UTF-8, GB18030, Big5, …; not
-    UTF-16), since the lines are cut on the raw bytes."""
-    if table.delimiter is None or table.encoding == "xlsx":
-        return False
-    encoding = "utf-8" if table.encoding.lower().replace("_", "-") == "utf-8-sig" else table.encoding
-    try:
-        if "\n\"".encode(encoding) != b'\n"':
-            return False
-    except LookupError:
-        return False
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
-                return False
-    return True
 
 
 class ColumnChunk:

@@ -104,7 +104,7 @@ def scans_import(
                       and size >= settings.KEFU_SCAN_PARSE_PROCESS_BYTES)
         _run(batch, table.rows, index, restrict_to=point, progress=progress, fileobj=fileobj,
              chunk_rows=chunk_rows,
-             source=(path, file_name, required) if in_process else None)
+             source=(path, file_name, required, table) if in_process else None)
         batch.state = ImportBatch.State.DONE
     except ImportFileError as exc:
         batch.state = ImportBatch.State.FAILED
@@ -143,8 +143,8 @@ class _Chunk:
 def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, source=None) -> None:
     """A parser turns the rows into staging chunks (no database work, so it runs
     while the database stores the previous chunk); this thread stores them. The
-    parser is a thread, or for a large file (`source` = path, name and required
-    headers) a process of its own. A chunk's scans, waybills and rejected rows
+    parser is a thread, or for a large file (`source` = path, name, required
+    headers and the file's `Table`) a process of its own. A chunk's scans, waybills and rejected rows
     commit together."""
     store = staging.for_connection(connection)
     store.begin()
@@ -154,12 +154,12 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
         points = dict(NetworkPoint.objects.values_list("code", "id"))
     restricted = restrict_to is not None
     if source is not None:
-        path, file_name, required = source
+        path, file_name, required, table = source
         job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
                                vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
                                required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR,
                                batch_id=batch.pk)
-        chunks = _from_process(job, store)
+        chunks = _from_process(job, store, table)
     else:
         chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,
                                        fileobj=fileobj, chunk_rows=chunk_rows),
@@ -313,7 +313,7 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reade
                  reader.take_days(), reader.point_ids(), duplicates)
 
 
-def _from_process(job: parse_worker.Job, store):
+def _from_process(job: parse_worker.Job, store, table):
     """Yields the chunks a parser process makes of the file at `job.path`. On
     SQLite, outside a transaction, the process stages each chunk in a database
     file of its own that this connection ATTACHes while it stores the chunk, and
@@ -329,6 +329,8 @@ def _from_process(job: parse_worker.Job, store):
                              stdout=subprocess.PIPE, env=env, cwd=root)
     attached = False
     try:
+        # While the process starts: can the column parser read the file (it reads all of it)?
+        job.columnar = job.columnar and parse_worker.columnar_applies(job.path, table)
         child.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         child.stdin.close()
         while True:

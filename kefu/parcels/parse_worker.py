@@ -56,7 +56,7 @@ class Job:
     chunk_rows: int
     required: set[str]
     stage_db: str | None  # SQLite only: the staging files' path prefix, None to send rows through the pipe
-    columnar: bool = True  # read a CSV that qualifies with the column parser
+    columnar: bool = True  # the file is a CSV the column parser reads (the importer found it fit: columnar_applies)
     batch_id: int | None = None  # the ImportBatch, whose id the column parser's binary COPY data carries
 
 
@@ -75,6 +75,29 @@ class Staged:
 
     def __len__(self) -> int:
         return self.count
+
+
+def columnar_applies(path: str, table) -> bool:
+    """Whether the file is a CSV whose every record is one line: no quote
+    character, and lines that end in LF or CRLF (never a bare CR). The
+    encoding must write a line feed and a quote as those single bytes and
+    never use the bytes inside a character (UTF-8, GB18030, Big5, …; not
+    UTF-16), since the lines are cut on the raw bytes. The importer asks
+    (here, without Arrow) while the parser process starts, and tells it
+    (`Job.columnar`)."""
+    if table.delimiter is None or table.encoding == "xlsx":
+        return False
+    encoding = "utf-8" if table.encoding.lower().replace("_", "-") == "utf-8-sig" else table.encoding
+    try:
+        if "\n\"".encode(encoding) != b'\n"':
+            return False
+    except LookupError:
+        return False
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
+                return False
+    return True
 
 
 def write_frame(out, kind: str, payload) -> None:
@@ -170,14 +193,14 @@ def run(job: Job, out) -> None:
     from django.utils import translation
 
     from kefu.imports.readers import ImportFileError, open_table
-    from kefu.parcels import columnar, importer, staging
+    from kefu.parcels import importer, staging
 
     store = staging.PostgresStore(None) if job.vendor == "postgresql" else staging.SqliteStore(None)
     stage = _SqliteStage(job.stage_db) if job.vendor == "sqlite" and job.stage_db else None
     with translation.override(job.language), open(job.path, "rb") as fh:
         try:
             table = open_table(fh, job.file_name, required=job.required, lists=True)
-            if job.columnar and columnar.applies(job.path, table):
+            if job.columnar:
                 for chunk in _columnar(job, table, store, stage):
                     write_frame(out, "chunk", chunk)
                 write_frame(out, "end", None)
@@ -253,7 +276,6 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     try:
-        job: Job = pickle.load(sys.stdin.buffer)
         import django
         from django.conf import settings
 
@@ -263,6 +285,8 @@ def main() -> None:
         # which every import waits for before its first chunk.
         settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app in PARSER_APPS]
         django.setup()
+        # The job comes after the start: the importer checks the file meanwhile.
+        job: Job = pickle.load(sys.stdin.buffer)
         run(job, out)
     except BaseException:
         write_frame(out, "crash", traceback.format_exc())

@@ -482,7 +482,7 @@ def copy_binary(table: pa.Table, kinds: dict[str, str], null: str) -> bytes | No
         return None
     rows = pc.binary_join_element_wise(struct.pack(">h", len(fields)), *fields, b"")
     offsets = rows.buffers()[1]
-    first, last = (struct.unpack_from("<i", offsets, 4 * i)[0] for i in (rows.offset, rows.offset + len(rows)))
+    first, last = (struct.unpack_from("=i", offsets, 4 * i)[0] for i in (rows.offset, rows.offset + len(rows)))
     if not len(rows):
         return BINARY_HEADER + BINARY_TRAILER
     return b"".join([BINARY_HEADER, memoryview(rows.buffers()[2])[first:last], BINARY_TRAILER])

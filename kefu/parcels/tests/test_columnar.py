@@ -344,3 +344,50 @@ def test_a_time_binary_copy_cannot_write_leaves_the_chunk_to_copy_text():
 
     table = pa.table({"scanned_at": pa.array(["2026-11-20 01:00:00+00:00", "not a time"])})
     assert columnar.copy_binary(table, {"scanned_at": "time"}, "\\N") is None
+
+
+@pytest.mark.django_db
+def test_binary_copy_data_of_sliced_chunked_and_blank_columns():
+    """Arrow hands over columns in pieces (several chunks, slices of a buffer) and
+    grouped waybills with no time of a kind: the binary data stores what COPY text does."""
+    if connection.vendor != "postgresql":
+        pytest.skip("binary COPY is PostgreSQL's")
+    import pyarrow as pa
+
+    store = staging.PostgresStore(connection)
+    n = 7
+    columns = {c: pa.chunked_array([[f"{c}{i}" for i in range(3)], [f"{c}{i}" for i in range(3, n)]])
+               for c in ("waybill_no", "product", "area_code", "customer_code", "employee_no")}
+    grouped = pa.table({
+        "point_id": pa.chunked_array([[1, 2], [3, 4, 5, 6, 7]], pa.int64()), **columns,
+        "arrived_at": pa.chunked_array([[f"2026-11-2{i} 0{i}:00:00+00:00" for i in range(n)]]),
+        **{c: pa.array([None] * n, pa.string())
+           for c in ("promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")},
+    }).select(staging.GROUP_COLS).slice(2, 4)
+    spec = ", ".join(f"{c} {store.column_type(c)}" for c in staging.GROUP_COLS)
+    with connection.cursor() as cursor:
+        for name, data, fmt in (("g_text", columnar.copy_text(grouped, "\\N"), ""),
+                                ("g_binary", columnar.copy_binary(grouped, store.binary_kinds(), "\\N"),
+                                 " (FORMAT binary)")):
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
+            with cursor.cursor.copy(f"COPY {name} ({', '.join(staging.GROUP_COLS)}) FROM STDIN{fmt}") as copy:
+                copy.write(data)
+        cursor.execute("SELECT * FROM g_text ORDER BY waybill_no")
+        text = cursor.fetchall()
+        cursor.execute("SELECT * FROM g_binary ORDER BY waybill_no")
+        assert cursor.fetchall() == text
+    assert [row[1] for row in text] == ["waybill_no2", "waybill_no3", "waybill_no4", "waybill_no5"]
+    assert all(row[7] is None for row in text)
+    assert columnar.copy_binary(grouped.slice(0, 0), store.binary_kinds(), "\\N") == (
+        columnar.BINARY_HEADER + columnar.BINARY_TRAILER)
+
+
+@pytest.mark.django_db
+def test_the_boards_deadline_index_is_brin_on_postgresql_and_a_b_tree_on_sqlite():
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'waybill_due'")
+            assert "USING brin (point_id, deadline)" in cursor.fetchone()[0]
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'waybill_due'")
+            assert '("point_id", "deadline")' in cursor.fetchone()[0]

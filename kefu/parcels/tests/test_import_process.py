@@ -168,3 +168,21 @@ def test_frames_survive_the_pipe():
     assert read_frame(pipe) == ("chunk", {"rows": ["东区\t1"] * 3})
     assert read_frame(pipe) == ("end", None)
     assert read_frame(pipe) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("columns", [False, True], ids=["row-parser", "column-parser"])
+def test_the_parser_process_words_rejected_rows_in_the_users_language(point, tmp_path, settings, columns):
+    """The process loads fewer apps than the web (parse_worker.PARSER_APPS); the reasons
+    it writes are still in the importing user's language."""
+    settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
+    settings.KEFU_SCAN_COLUMNAR = columns
+    path = tmp_path / "scans.csv"
+    path.write_bytes(scan_csv([scan("bad!", "到件", "2026-11-20 09:00"), scan("YT0000000003", "飞走", "2026-11-20 09:00"),
+                               scan("YT0000000004", "到件", "2026-11-20 09:00")], encoding="gbk").getvalue())
+
+    with translation.override("zh-hans"), path.open("rb") as fh:
+        batch = scans_import(fileobj=fh, file_name=path.name)
+
+    assert list(batch.rejects.order_by("line").values_list("reason", flat=True)) == [
+        "运单号 BAD! 无效", "未知的扫描类型 飞走"]

@@ -391,3 +391,64 @@ def test_the_boards_deadline_index_is_brin_on_postgresql_and_a_b_tree_on_sqlite(
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'waybill_due'")
             assert '("point_id", "deadline")' in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_new_waybills_at_once_store_each_once(point, tmp_path, settings, monkeypatch):
+    """Two imports look the same waybills up at once and both find them new: the one
+    whose plain insert meets the other's rows undoes it and takes the upsert."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plain insert of new waybills is PostgreSQL's")
+    import threading
+
+    from django.db import connections
+
+    settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
+    numbers = [f"YT00000003{i:02d}" for i in range(6)]
+    files = (write(tmp_path, [f"{n},到件,2026-11-20 09:00:00,P1,,标准快递,,," for n in numbers], name="a.csv"),
+             write(tmp_path, [*(f"{n},派件,2026-11-20 10:00:00,P1,1001,,,," for n in numbers),
+                              *(f"{n},到件,2026-11-20 08:00:00,P1,,标准快递,,," for n in numbers)], name="b.csv"))
+    both_looked = threading.Barrier(2, timeout=30)
+    created, errors, batches = [], [], []
+    real = staging.PostgresStore._store_grouped
+
+    def store_grouped(self, cursor, batch_id):
+        execute = cursor.execute
+
+        def pausing(sql, params=None):
+            result = execute(sql, params)
+            if sql.lstrip().startswith("INSERT INTO kefu_old_waybills"):
+                both_looked.wait()
+            return result
+
+        cursor.execute = pausing
+        try:
+            created.append(real(self, cursor, batch_id))
+        finally:
+            del cursor.execute
+        return created[-1]
+
+    monkeypatch.setattr(staging.PostgresStore, "_store_grouped", store_grouped)
+
+    def run(path):
+        try:
+            with translation.override("en"), path.open("rb") as fh:
+                batches.append(scans_import(fileobj=fh, file_name=path.name))
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(path,)) for path in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    assert sorted(c is None for c in created) == [False, True]  # one fell back to the upsert
+    assert sorted((b.state, b.created_rows, b.duplicate_rows) for b in batches) == [("done", 6, 0), ("done", 12, 0)]
+    assert ScanEvent.objects.count() == 18
+    waybills = Waybill.objects.order_by("waybill_no").values_list("waybill_no", "arrived_at", "delivery_at",
+                                                                   "courier__employee_no")
+    assert [(w[0], w[1].hour, w[2].hour, w[3]) for w in waybills] == [(n, 0, 2, "1001") for n in numbers]

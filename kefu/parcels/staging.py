@@ -444,7 +444,7 @@ class PostgresStore(_Store):
         """Waybills first, noting which are new: a new waybill's scans cannot be
         in the table yet, so they go in with a plain INSERT, half the work of
         `ON CONFLICT` (which probes the unique index before each row), or, when
-        most of the chunk's waybills are new and the scans are COPY text still,
+        most of the chunk's waybills are new and the scans are COPY data still,
         all of them straight in by COPY. The chunk holds no duplicate scans (the parser drops
         them). Should a new waybill's scan exist all the same (scans of one
         waybill number under another point, or a waybill deleted without its
@@ -457,26 +457,8 @@ class PostgresStore(_Store):
                 return created
         cursor.execute("TRUNCATE kefu_new_waybills")
         cursor.execute(self._sql(NEW_WAYBILLS.format(upsert=self._upsert_sql())))
-        new = cursor.rowcount
-        if self.grouped is not None:
-            self._mostly_new = 2 * new > self.grouped_count
-        # Most of the chunk's waybills new: a fresh part of a file, whose few older waybills
-        # (the one a chunk boundary split, say) most likely bring new scans only.
-        if self._deferred is not None and 2 * new > self._deferred.grouped.count:
-            created = self._copy_scans(cursor, batch_id)
-            if created is not None:
-                return created
-        self._stage_deferred(cursor)
-        if not new:
-            return self.insert_scans(cursor, batch_id=batch_id)
-        try:
-            with transaction.atomic(using=self.connection.alias):
-                cursor.execute(self._sql(INSERT_NEW_SCANS), [batch_id])
-        except IntegrityError:
-            return self.insert_scans(cursor, batch_id=batch_id)
-        created = cursor.rowcount
-        cursor.execute(self._sql(INSERT_OTHER_SCANS), [batch_id])
-        return created + cursor.rowcount
+        return self._store_scans(cursor, batch_id, new=cursor.rowcount, of_new=INSERT_NEW_SCANS,
+                                 of_others=INSERT_OTHER_SCANS)
 
     def _store_grouped(self, cursor, batch_id: int) -> int | None:
         """`store_chunk` for a chunk the parser grouped: the waybills stored before
@@ -496,10 +478,19 @@ class PostgresStore(_Store):
                     cursor.execute(f"INSERT INTO parcels_waybill ({', '.join(WB_COLS)}) {self._select_sql(where)}")
             except IntegrityError:
                 return None
-        new = self.grouped_count - old
-        self._mostly_new = 2 * new > self.grouped_count
         if old:
             cursor.execute(self._upsert_sql(f"WHERE EXISTS ({_OLD.format(t='g0')})"))
+        return self._store_scans(cursor, batch_id, new=self.grouped_count - old, of_new=INSERT_SCANS_OF_NEW,
+                                 of_others=INSERT_SCANS_OF_OLD if old else None)
+
+    def _store_scans(self, cursor, batch_id: int, *, new: int, of_new: str, of_others: str | None) -> int:
+        """The chunk's scans, its waybills stored, `new` of them new: `of_new` inserts
+        the new waybills' scans plainly, `of_others` (None: there are none) the
+        others' with `ON CONFLICT`. Most of the chunk's waybills new (a fresh part of a
+        file, whose few older waybills, such as the one a chunk boundary split, most
+        likely bring new scans only): the scans still in COPY data go straight in."""
+        if self.grouped is not None:
+            self._mostly_new = 2 * new > self.grouped_count
         if self._deferred is not None and self._mostly_new:
             created = self._copy_scans(cursor, batch_id)
             if created is not None:
@@ -509,12 +500,12 @@ class PostgresStore(_Store):
             return self.insert_scans(cursor, batch_id=batch_id)
         try:
             with transaction.atomic(using=self.connection.alias):
-                cursor.execute(self._sql(INSERT_SCANS_OF_NEW), [batch_id])
+                cursor.execute(self._sql(of_new), [batch_id])
         except IntegrityError:
             return self.insert_scans(cursor, batch_id=batch_id)
         created = cursor.rowcount
-        if old:
-            cursor.execute(self._sql(INSERT_SCANS_OF_OLD), [batch_id])
+        if of_others is not None:
+            cursor.execute(self._sql(of_others), [batch_id])
             created += cursor.rowcount
         return created
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kefu.imports.readers import open_table
 from kefu.orgs.models import NetworkPoint, User
-from kefu.parcels import columnar, staging
+from kefu.parcels import columnar, parse_worker, staging
 from kefu.parcels.cells import RowReader
 from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
 from kefu.parcels.models import ScanEvent, Waybill
@@ -193,10 +193,10 @@ def test_only_csv_files_without_quotes_are_read_by_columns(tmp_path):
     bare_cr = tmp_path / "cr.csv"
     bare_cr.write_bytes(plain.read_bytes().replace(b"\r\n", b"\r"))
 
-    assert columnar.applies(str(plain), table(plain)) is True
-    assert columnar.applies(str(quoted), table(quoted)) is False
-    assert columnar.applies(str(utf16), table(utf16)) is False
-    assert columnar.applies(str(bare_cr), table(bare_cr)) is False
+    assert parse_worker.columnar_applies(str(plain), table(plain)) is True
+    assert parse_worker.columnar_applies(str(quoted), table(quoted)) is False
+    assert parse_worker.columnar_applies(str(utf16), table(utf16)) is False
+    assert parse_worker.columnar_applies(str(bare_cr), table(bare_cr)) is False
 
 
 def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
@@ -307,6 +307,25 @@ def test_a_re_import_stops_looking_its_waybills_up_after_a_chunk_of_stored_ones(
         assert len(looked) == 4
 
 
+def stored_both_ways(table, store):
+    """`table` COPYed as text and as binary data into two temporary tables of the
+    staging columns' types: the rows each gives back, ordered by waybill."""
+    cols = table.column_names
+    spec = ", ".join(f"{c} {store.column_type(c)}" for c in cols)
+    found = []
+    with connection.cursor() as cursor:
+        for name, data, fmt in (("t_text", columnar.copy_text(table, "\\N"), ""),
+                                ("t_binary", columnar.copy_binary(table, store.binary_kinds(), "\\N"),
+                                 " (FORMAT binary)")):
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
+            with cursor.cursor.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN{fmt}") as copy:
+                copy.write(data)
+            cursor.execute(f"SELECT * FROM {name} ORDER BY waybill_no")
+            found.append(cursor.fetchall())
+            cursor.execute(f"DROP TABLE {name}")
+    return found
+
+
 @pytest.mark.django_db
 def test_binary_copy_data_stores_what_copy_text_stores():
     """The column parser sends PostgreSQL binary COPY data: codes unescaped, times as
@@ -324,18 +343,8 @@ def test_binary_copy_data_stores_what_copy_text_stores():
     cols = store.STAGE_COLS
     table = pa.table({c: pa.array([r[i] for r in rows], pa.int64() if c in ("point_id", "scan_type", "batch_id")
                                    else pa.string()) for i, c in enumerate(cols)})
-    spec = ", ".join(f"{c} {store.column_type(c)}" for c in cols)
-    with connection.cursor() as cursor:
-        for name, data, fmt in (("t_text", columnar.copy_text(table, "\\N"), ""),
-                                ("t_binary", columnar.copy_binary(table, store.binary_kinds(), "\\N"),
-                                 " (FORMAT binary)")):
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
-            with cursor.cursor.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN{fmt}") as copy:
-                copy.write(data)
-        cursor.execute("SELECT * FROM t_text ORDER BY waybill_no")
-        text = cursor.fetchall()
-        cursor.execute("SELECT * FROM t_binary ORDER BY waybill_no")
-        assert cursor.fetchall() == text
+    text, binary = stored_both_ways(table, store)
+    assert binary == text
     assert text[1][4] == "10\\02" and text[0][7] == "A\t1" and text[0][6] is None
 
 
@@ -364,18 +373,8 @@ def test_binary_copy_data_of_sliced_chunked_and_blank_columns():
         **{c: pa.array([None] * n, pa.string())
            for c in ("promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")},
     }).select(staging.GROUP_COLS).slice(2, 4)
-    spec = ", ".join(f"{c} {store.column_type(c)}" for c in staging.GROUP_COLS)
-    with connection.cursor() as cursor:
-        for name, data, fmt in (("g_text", columnar.copy_text(grouped, "\\N"), ""),
-                                ("g_binary", columnar.copy_binary(grouped, store.binary_kinds(), "\\N"),
-                                 " (FORMAT binary)")):
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({spec})")
-            with cursor.cursor.copy(f"COPY {name} ({', '.join(staging.GROUP_COLS)}) FROM STDIN{fmt}") as copy:
-                copy.write(data)
-        cursor.execute("SELECT * FROM g_text ORDER BY waybill_no")
-        text = cursor.fetchall()
-        cursor.execute("SELECT * FROM g_binary ORDER BY waybill_no")
-        assert cursor.fetchall() == text
+    text, binary = stored_both_ways(grouped, store)
+    assert binary == text
     assert [row[1] for row in text] == ["waybill_no2", "waybill_no3", "waybill_no4", "waybill_no5"]
     assert all(row[7] is None for row in text)
     assert columnar.copy_binary(grouped.slice(0, 0), store.binary_kinds(), "\\N") == (

@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: a temporary media root, and Playwright on Debian's Chromium."""
+"""Shared pytest fixtures: a temporary media root, fast password hashing, and Playwright on
+Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # The factories set a password for every user; PBKDF2's deliberate slowness would
+    # dominate the run, and no test is about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from kefu.core.tz import SHANGHAI
+
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MAX_DAYS = 3660  # a safety net: no SLA is ten years long
 
 

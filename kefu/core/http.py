@@ -13,3 +13,8 @@ def safe_next(request) -> str | None:
     ):
         return target
     return None
+
+
+def is_htmx(request) -> bool:
+    """Whether the request comes from HTMX (it then gets a partial, not a page)."""
+    return request.headers.get("HX-Request") == "true"

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from kefu.core import business_time
+from kefu.core.tz import SHANGHAI
 from kefu.demo import names, stories, texts
 from kefu.demo.life import Life
 from kefu.demo.org import DemoOrg
@@ -31,7 +32,6 @@ from kefu.tickets.models import Category, Channel, Event, FollowUp, Message, Sta
 from kefu.tickets.services import priority_for
 from kefu.tickets.taxonomy import guess_category_code, guess_kind
 
-SHANGHAI = business_time.SHANGHAI
 WEEKDAY_FACTOR = (1.12, 1.06, 1.02, 1.0, 0.98, 0.9, 0.86)  # Monday first: weekend parcels land on Monday
 DOUBLE_11 = {11: 1.25, 12: 1.7, 13: 2.0, 14: 1.9, 15: 1.6, 16: 1.35, 17: 1.15}  # day of November
 HOUR_WEIGHTS = (

@@ -15,14 +15,14 @@ import csv
 import datetime as dt
 import io
 import random
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from kefu.core.tz import SHANGHAI
 from kefu.orgs.models import Area, Customer, NetworkPoint
 from kefu.parcels.importer import scans_import
 
-SH = ZoneInfo("Asia/Shanghai")
+SH = SHANGHAI
 HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]
 WAVES = ((6, 30), (11, 0), (15, 30), (20, 0))  # trunk lines arriving at the point
 ALLOWANCE = dt.timedelta(hours=24)

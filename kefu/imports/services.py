@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from typing import IO
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.tz import SHANGHAI
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import (
     ImportFileError,
@@ -38,7 +38,6 @@ from kefu.tickets.models import Category, Channel, Ticket
 from kefu.tickets.taxonomy import guess_category_code, guess_kind
 
 logger = logging.getLogger(__name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 DEFAULT_MESSAGE_MAPPING = {
     "message_id": "留言编号",

@@ -17,14 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from kefu.core.tz import SHANGHAI
 from kefu.imports.readers import parse_local_datetime
 from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
 REQUIRED_SCAN_FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code")
 FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no", "product", "promised_at",

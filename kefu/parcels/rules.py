@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from kefu.core.tz import SHANGHAI
 from kefu.parcels.models import DeadlineRule
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_ALLOWANCE_MINUTES = 24 * 60
 DEFAULT_LEAD_MINUTES = 60
 

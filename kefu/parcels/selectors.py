@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
+from kefu.core.tz import SHANGHAI
 from kefu.orgs.models import FIELD_ROLES, LEAD_ROLES, POINT_WIDE_ROLES, Area, Role, User
 from kefu.parcels.models import ParcelWarning, Waybill, WaybillMark
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = ParcelWarning.State
 OPEN_STATES = (State.OPEN, State.ACKNOWLEDGED)
 POINT_SCOPE_ROLES = POINT_WIDE_ROLES | LEAD_ROLES | {Role.DEPT_HEAD}

@@ -10,7 +10,6 @@ agent acting at the same moment never opens two tickets.
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,13 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.tz import SHANGHAI
 from kefu.orgs.models import CS_ROLES, Queue, User
 from kefu.parcels.models import ParcelWarning
 from kefu.tickets import services as ticket_services
 from kefu.tickets.models import Category, Channel, Kind, Ticket
 
 logger = logging.getLogger(__name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Reason = ParcelWarning.Reason
 State = ParcelWarning.State
 

@@ -13,16 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kefu.core.http import safe_next
+from kefu.core.http import is_htmx, safe_next
 from kefu.core.upload_limits import upload_refused
 from kefu.imports.models import ImportBatch
 from kefu.imports.views import rejects_csv
 from kefu.orgs.models import Role
 from kefu.parcels import forms, selectors, services, uploads
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -47,7 +43,7 @@ def _act(request, pk: int, action):
         action(warning)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    if _is_htmx(request):
+    if is_htmx(request):
         warning = selectors.warning_access(request.user, pk)
         selectors.with_minutes_left([warning], now=timezone.now())
         return render(request, "parcels/warnings.html#card", {"w": warning, "reasons": _reasons(), "error": error},
@@ -155,7 +151,7 @@ def scan_import_detail(request, pk: int):
     batch = uploads.scan_batch_access(request.user, pk)
     running = batch.state == ImportBatch.State.RUNNING
     context = {"batch": batch, "running": running, "rejects": [] if running else batch.rejects.all()[:500]}
-    template = "parcels/scan_import.html#status" if _is_htmx(request) else "parcels/scan_import.html"
+    template = "parcels/scan_import.html#status" if is_htmx(request) else "parcels/scan_import.html"
     return render(request, template, context)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kefu.core.http import safe_next
+from kefu.core.http import is_htmx, safe_next
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import CS_ROLES, Role
 from kefu.tickets import forms, selectors, services, sla
@@ -32,9 +32,6 @@ def _require_cs(user):
         raise PermissionDenied
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
 
 @login_required
 def queue(request):
@@ -50,7 +47,7 @@ def queue(request):
                "query": _query_without_cursor(request), "primary_filters": PRIMARY_FILTERS,
                "secondary_filters": SECONDARY_FILTERS,
                "more_filters_used": any(request.GET.get(n) for n in SECONDARY_FILTERS)}
-    if _is_htmx(request):
+    if is_htmx(request):
         template = "tickets/queue.html#rows" if cursor else "tickets/queue.html#results"
         return render(request, template, context)
     context["counts"] = selectors.open_count_by_status(user, visible=visible)

@@ -18,11 +18,6 @@ NOW = dt.datetime(2026, 11, 18, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SMALL = {"days": 1, "messages_per_day": 30, "via_services": 3, "inbound_per_day": 40}
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    # PBKDF2's deliberate slowness is not what these tests are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def _tickets():
     return Ticket.objects.filter(point__code=demo_org.POINT_CODE)

@@ -69,10 +69,6 @@ def dead_url():
     return f"http://127.0.0.1:{port}/send"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture(autouse=True)
 def _local_robots(settings):

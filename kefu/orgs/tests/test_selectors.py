@@ -14,10 +14,6 @@ from kefu.orgs.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def test_team_member_ids_follow_the_ladder_down_within_the_point():
     point = PointFactory()

@@ -26,10 +26,6 @@ pytestmark = pytest.mark.django_db
 PRIORITIES = [3, 1, 3, 2, 1, 3, 2, 2, 1, 3, 1, 2, 4, 1]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def queue():

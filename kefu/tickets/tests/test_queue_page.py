@@ -32,10 +32,6 @@ ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 UTC = dt.UTC
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def row_cells(html: str, pk: int) -> list[str]:
     """The text of each cell of ticket `pk`'s row, whitespace collapsed."""

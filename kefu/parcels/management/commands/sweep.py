@@ -1,12 +1,10 @@
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kefu.core.tz import SHANGHAI
 from kefu.parcels.sweep import sweep
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Command(BaseCommand):

@@ -1,3 +1,5 @@
+"""Template tags of the ticket pages: `{% load ticket_tags %}`."""
+
 from dataclasses import dataclass
 
 from django import template
@@ -12,20 +14,10 @@ _PK_MARK = 987654321  # stands for a ticket's id in the reversed URL
 
 
 @register.filter
-def get_item(mapping, key):
-    return mapping.get(key, 0) if mapping else 0
-
-
-@register.filter
 def event_text(event):
     from kefu.tickets.events import describe
 
     return describe(event)
-
-
-@register.filter
-def field(form, name):
-    return form[name]
 
 
 @dataclass(slots=True)

@@ -186,8 +186,9 @@ def _django() -> None:
 
 
 def _build_world() -> dict:
+    from kefu.customers.models import Customer
     from kefu.notifications.models import Channel, Notification
-    from kefu.orgs.models import Area, Customer, Department, NetworkPoint, Region, Role, User
+    from kefu.orgs.models import Area, Department, NetworkPoint, Region, Role, User
 
     region = Region.objects.create(code="SH", name="上海")
     point = NetworkPoint.objects.create(region=region, code=POINT, name="黄浦网点", brand="中通", city="上海")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from kefu.orgs.models import AgentLevel, Area, Customer, NetworkPoint, Queue, Region, Role, User
+from kefu.customers.models import Customer
+from kefu.orgs.models import AgentLevel, Area, NetworkPoint, Queue, Region, Role, User
 from kefu.tickets.models import Category
 
 AGENTS = 8

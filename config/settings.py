@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "ninja",
     "kefu.core",
     "kefu.orgs",
+    "kefu.customers",
     "kefu.notifications",
     "kefu.tickets",
     "kefu.parcels",

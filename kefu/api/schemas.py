@@ -13,7 +13,8 @@ from ninja import Field, Schema
 from ninja.renderers import JSONRenderer
 from pydantic import BeforeValidator, StringConstraints
 
-from kefu.orgs.models import Customer, Queue
+from kefu.customers.models import Customer
+from kefu.orgs.models import Queue
 from kefu.tickets import sla
 from kefu.tickets.models import Channel, Kind, Message, Priority, SLAState, Status, Ticket
 

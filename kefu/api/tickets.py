@@ -27,6 +27,7 @@ from kefu.api.schemas import (
     rendered,
     ticket_out,
 )
+from kefu.customers import selectors as customer_selectors
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import CS_ROLES, User
 from kefu.tickets import selectors, services
@@ -56,7 +57,7 @@ def _category(user: User, code: str) -> Category:
 
 def _customer(user: User, customer_id: int):
     try:
-        return (org_selectors.customers_visible_to(user).select_related("area__owner")
+        return (customer_selectors.customers_visible_to(user).select_related("area__owner")
                 .get(pk=customer_id))
     except ObjectDoesNotExist:
         raise ValidationError({"customer_id": _("No such customer in your network point.")}) from None

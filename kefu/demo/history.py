@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 from kefu.core import business_time
 from kefu.core.tz import SHANGHAI
+from kefu.customers.models import Customer
 from kefu.demo import names, stories, texts
 from kefu.demo.life import Life
 from kefu.demo.org import DemoOrg
 from kefu.demo.rows import Row, Table
-from kefu.orgs.models import Area, Customer, User
+from kefu.orgs.models import Area, User
 from kefu.tickets import services as ticket_services
 from kefu.tickets import sla
 from kefu.tickets.models import Category, Channel, Event, FollowUp, Message, Status, Ticket

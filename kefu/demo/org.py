@@ -11,11 +11,11 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
+from kefu.customers.models import Customer
 from kefu.demo import names
 from kefu.orgs.models import (
     AgentLevel,
     Area,
-    Customer,
     Department,
     NetworkPoint,
     Queue,

@@ -19,7 +19,8 @@ import random
 from django.conf import settings
 
 from kefu.core.tz import SHANGHAI
-from kefu.orgs.models import Area, Customer, NetworkPoint
+from kefu.customers.models import Customer
+from kefu.orgs.models import Area, NetworkPoint
 from kefu.parcels.importer import scans_import
 
 SH = SHANGHAI

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.tz import SHANGHAI
+from kefu.customers.models import Customer
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import (
     ImportFileError,
@@ -32,7 +33,7 @@ from kefu.imports.readers import (
     open_table,
     parse_local_datetime,
 )
-from kefu.orgs.models import Customer, NetworkPoint, Queue, User
+from kefu.orgs.models import NetworkPoint, Queue, User
 from kefu.tickets import services as ticket_services
 from kefu.tickets.models import Category, Channel, Ticket
 from kefu.tickets.taxonomy import guess_category_code, guess_kind

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from kefu.orgs.models import Area, Customer, Department, NetworkPoint, Region, Store, User
+from kefu.orgs.models import Area, Department, NetworkPoint, Region, Store, User
 
 
 @admin.register(User)
@@ -21,5 +21,5 @@ class KefuUserAdmin(UserAdmin):
     )
 
 
-for model in (Region, NetworkPoint, Store, Department, Area, Customer):
+for model in (Region, NetworkPoint, Store, Department, Area):
     admin.site.register(model)

@@ -1,5 +1,5 @@
 """Organisations and people: regions, network points, stores, departments,
-staff with roles, areas (片区) and customers.
+staff with roles and areas (片区). Customers are in `kefu.customers`.
 
 A point (网点) is the unit of isolation: every user-visible row hangs off one
 point, and no point ever sees another point's rows.
@@ -139,8 +139,10 @@ class User(AbstractUser):
     reports_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )
+    # A customer's contact who logs in (role customer). The one reference from orgs to a
+    # higher app, by name only: Customer moved to `customers` with its table.
     customer = models.ForeignKey(
-        "Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="contacts"
+        "customers.Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="contacts"
     )
     display_name = models.CharField(_("name"), max_length=50, blank=True)
     employee_no = models.CharField(_("employee number"), max_length=32, blank=True, db_index=True)
@@ -192,43 +194,6 @@ class Area(models.Model):
         verbose_name = _("area")
         verbose_name_plural = _("areas")
         constraints = [models.UniqueConstraint(fields=["point", "code"], name="area_code_per_point")]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Customer(models.Model):
-    class Tier(models.TextChoices):
-        REGULAR = "regular", _("Regular")
-        MID = "mid", _("Mid-range")
-        HIGH = "high", _("High-end")
-        KA = "ka", _("Key account")
-
-    class Kind(models.TextChoices):
-        ECOMMERCE = "ecommerce", _("E-commerce shop")
-        WALK_IN = "walk_in", _("Walk-in")
-        ENTERPRISE = "enterprise", _("Enterprise")
-
-    point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="customers")
-    code = models.CharField(_("code"), max_length=32)
-    name = models.CharField(_("name"), max_length=100)
-    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.REGULAR)
-    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.ECOMMERCE)
-    phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
-    area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True)
-    named_agent = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="named_customers",
-        verbose_name=_("named agent"),
-    )
-    time_sensitive = models.BooleanField(_("time-sensitive"), default=False)
-
-    class Meta:
-        verbose_name = _("customer")
-        verbose_name_plural = _("customers")
-        constraints = [
-            models.UniqueConstraint(fields=["point", "code"], name="customer_code_per_point")
-        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from kefu.orgs.models import Area, Customer, Role, User
+from kefu.orgs.models import Area, Role, User
 
 _MAX_TEAM_DEPTH = 5  # 组员 → 组长 → 主管 → 经理 → 总监
 
@@ -52,21 +52,6 @@ def areas_visible_to(user: User) -> QuerySet[Area]:
     if user.is_customer:
         return Area.objects.none()
     return Area.objects.filter(point_id=user.point_id)
-
-
-def customers_visible_to(user: User) -> QuerySet[Customer]:
-    if user.point_id is None:
-        return Customer.objects.all() if user.is_superuser else Customer.objects.none()
-    if user.is_customer:
-        return Customer.objects.filter(pk=user.customer_id)
-    return Customer.objects.filter(point_id=user.point_id)
-
-
-def customer_access(user: User, customer_id: int) -> Customer:
-    try:
-        return customers_visible_to(user).get(pk=customer_id)
-    except Customer.DoesNotExist:
-        raise Http404 from None
 
 
 def area_access(user: User, area_id: int) -> Area:

@@ -41,9 +41,10 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kefu.customers.models import Customer
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
-from kefu.orgs.models import Area, Customer, NetworkPoint, Region, Role, User
+from kefu.orgs.models import Area, NetworkPoint, Region, Role, User
 from kefu.parcels import cells, parse_worker, staging
 from kefu.parcels.cells import REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
 from kefu.parcels.rules import RuleBook

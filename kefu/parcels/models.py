@@ -14,7 +14,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
-from kefu.orgs.models import Area, Customer, NetworkPoint
+from kefu.customers.models import Customer
+from kefu.orgs.models import Area, NetworkPoint
 
 
 class ScanType(models.IntegerChoices):

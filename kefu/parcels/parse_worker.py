@@ -40,7 +40,7 @@ from dataclasses import dataclass
 _HEADER = struct.Struct("<I")
 STAGE_SCHEMA = "kefu_stage"  # the name the parent ATTACHes a staging database under
 STAGE_AHEAD = 2  # staging files the child writes before the parent has stored the first of them
-PARSER_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "kefu.core", "kefu.orgs",
+PARSER_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "kefu.core", "kefu.orgs", "kefu.customers",
                "kefu.notifications", "kefu.tickets", "kefu.parcels", "kefu.imports")  # what the parser process loads
 
 

@@ -20,10 +20,11 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from kefu.customers.models import Customer
 from kefu.notifications.models import Notification
 from kefu.notifications.services import notify_each
 from kefu.orgs import selectors as org_selectors
-from kefu.orgs.models import Area, Customer, Department, Role, User
+from kefu.orgs.models import Area, Department, Role, User
 from kefu.parcels.models import ParcelWarning
 
 ESCALATE_PROBLEM = "problem_scan"

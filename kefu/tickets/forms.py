@@ -11,8 +11,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kefu.customers.models import Customer
 from kefu.orgs import selectors as org_selectors
-from kefu.orgs.models import Area, Customer, Queue, Role, User
+from kefu.orgs.models import Area, Queue, Role, User
 from kefu.tickets.models import Category, Kind, Priority, SLAState, Status
 from kefu.tickets.selectors import QueueFilters
 

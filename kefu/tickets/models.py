@@ -18,7 +18,8 @@ from django.db.models import Q
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from kefu.orgs.models import Area, Customer, Department, NetworkPoint, Queue
+from kefu.customers.models import Customer
+from kefu.orgs.models import Area, Department, NetworkPoint, Queue
 
 
 class Category(models.Model):

@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from kefu.core.ttlcache import MISSING, TTLCache
-from kefu.orgs.models import Area, Customer, Role, User
+from kefu.customers.models import Customer
+from kefu.orgs.models import Area, Role, User
 from kefu.orgs.selectors import team_member_ids
 from kefu.tickets import loads, sla
 from kefu.tickets.lookups import RowCompare

@@ -19,10 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.customers.models import Customer
 from kefu.notifications.models import Notification
 from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
-from kefu.orgs.models import Area, Customer, NetworkPoint, Role, User
+from kefu.orgs.models import Area, NetworkPoint, Role, User
 from kefu.tickets import events, loads, sla
 from kefu.tickets.models import (
     Attachment,

@@ -32,7 +32,6 @@ def _require_cs(user):
         raise PermissionDenied
 
 
-
 @login_required
 def queue(request):
     user = request.user
@@ -324,6 +323,7 @@ def portal_new(request):
 
 def _portal_queue(customer) -> str:
     # Shops send parcels: their questions are about departures.
-    from kefu.orgs.models import Customer, Queue
+    from kefu.customers.models import Customer
+    from kefu.orgs.models import Queue
 
     return Queue.DEPARTURE if customer.kind == Customer.Kind.ECOMMERCE else Queue.ARRIVAL

@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 
 from kefu.api.services import api_token_create
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.orgs.models import Role
-from kefu.orgs.tests.factories import AgentFactory, CustomerFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import AgentFactory, PointFactory, UserFactory
 
 
 class ApiCaller:
@@ -31,7 +32,6 @@ class ApiCaller:
     def patch(self, path, data=None, *, token=None):
         return self.client.patch(path, data, content_type="application/json",
                                  headers=self._headers(token))
-
 
 
 @pytest.fixture

@@ -5,9 +5,11 @@ from ninja.renderers import JSONRenderer
 
 from kefu.api.schemas import TicketOut, ticket_out
 from kefu.api.tests.conftest import make_user, token_for
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
-from kefu.orgs.models import Customer, Queue, Role
-from kefu.orgs.tests.factories import AgentFactory, AreaFactory, CustomerFactory, PointFactory
+from kefu.orgs.models import Queue, Role
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory
 from kefu.tickets import services
 from kefu.tickets.models import Category, Channel, Event, Message, Priority, Status, Ticket
 from kefu.tickets.tests.factories import TicketFactory

@@ -8,9 +8,10 @@ from django.contrib.auth import authenticate
 from django.db.models import Count
 from django.test import override_settings
 
+from kefu.customers.models import Customer
 from kefu.demo import org as demo_org
 from kefu.demo import services
-from kefu.orgs.models import AgentLevel, Customer, Queue, Region, Role, User
+from kefu.orgs.models import AgentLevel, Queue, Region, Role, User
 from kefu.tickets import sla
 from kefu.tickets.models import Channel, Event, FollowUp, Message, SLAState, Status, Ticket
 

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from kefu.customers.models import Customer
 from kefu.demo import org as demo_org
 from kefu.demo import services
-from kefu.orgs.models import Customer, NetworkPoint, User
+from kefu.orgs.models import NetworkPoint, User
 from kefu.tickets.models import Event, Message, Ticket
 from kefu.tickets.sla_sweep import sla_sweep
 
@@ -16,7 +17,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 18, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SMALL = {"days": 1, "messages_per_day": 30, "via_services": 3, "inbound_per_day": 40}
-
 
 
 def _tickets():

@@ -5,11 +5,13 @@ import pytest
 from django.utils import translation
 
 from kefu.core.business_time import SHANGHAI
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.services import platform_messages_import
 from kefu.imports.tests.files import HEADER, csv_bytes, message, xlsx_bytes
-from kefu.orgs.models import Customer, Queue
-from kefu.orgs.tests.factories import AgentFactory, CustomerFactory, PointFactory
+from kefu.orgs.models import Queue
+from kefu.orgs.tests.factories import AgentFactory, PointFactory
 from kefu.tickets.models import Channel, Kind, Priority, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -69,7 +69,6 @@ def dead_url():
     return f"http://127.0.0.1:{port}/send"
 
 
-
 @pytest.fixture(autouse=True)
 def _local_robots(settings):
     # The robots above listen on 127.0.0.1: let webhooks reach it (test_webhook_guard.py turns it off).

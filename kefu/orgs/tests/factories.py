@@ -5,7 +5,6 @@ import factory
 from kefu.orgs.models import (
     AgentLevel,
     Area,
-    Customer,
     Department,
     NetworkPoint,
     Queue,
@@ -84,15 +83,3 @@ class AreaFactory(factory.django.DjangoModelFactory):
     point = factory.SubFactory(PointFactory)
     code = factory.Sequence(lambda n: f"A{n:03d}")
     name = factory.Sequence(lambda n: f"片区{n}")
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    point = factory.SubFactory(PointFactory)
-    code = factory.Sequence(lambda n: f"C{n:05d}")
-    name = factory.Sequence(lambda n: f"客户{n}")
-    tier = Customer.Tier.REGULAR
-    kind = Customer.Kind.ECOMMERCE
-    phone = factory.Sequence(lambda n: f"139{n:08d}")

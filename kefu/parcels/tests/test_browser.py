@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.imports.models import ImportBatch
 from kefu.orgs.models import Role
-from kefu.orgs.tests.factories import AreaFactory, CustomerFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import AreaFactory, PointFactory, UserFactory
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep

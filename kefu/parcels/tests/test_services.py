@@ -4,14 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.orgs.models import Queue, Role
-from kefu.orgs.tests.factories import (
-    AgentFactory,
-    AreaFactory,
-    CustomerFactory,
-    PointFactory,
-    UserFactory,
-)
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.parcels import services
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import ParcelWarning

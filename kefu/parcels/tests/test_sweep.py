@@ -9,14 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
-from kefu.orgs.models import Customer, Department, Role
-from kefu.orgs.tests.factories import (
-    AreaFactory,
-    CustomerFactory,
-    DepartmentFactory,
-    UserFactory,
-)
+from kefu.orgs.models import Department, Role
+from kefu.orgs.tests.factories import AreaFactory, DepartmentFactory, UserFactory
 from kefu.parcels.importer import scans_import
 from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill, WaybillMark
 from kefu.parcels.sweep import sweep

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.django_db
 PRIORITIES = [3, 1, 3, 2, 1, 3, 2, 2, 1, 3, 1, 2, 4, 1]
 
 
-
 @pytest.fixture
 def queue():
     point = PointFactory()

@@ -15,14 +15,10 @@ from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kefu.orgs.models import Customer, Role
-from kefu.orgs.tests.factories import (
-    AgentFactory,
-    AreaFactory,
-    CustomerFactory,
-    PointFactory,
-    UserFactory,
-)
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
+from kefu.orgs.models import Role
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.tickets import forms
 from kefu.tickets.models import Category, Kind, Priority, Status
 from kefu.tickets.tests.factories import TicketFactory
@@ -30,7 +26,6 @@ from kefu.tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 UTC = dt.UTC
-
 
 
 def row_cells(html: str, pk: int) -> list[str]:

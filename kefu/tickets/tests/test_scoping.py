@@ -19,8 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.orgs.models import Role, User
-from kefu.orgs.tests.factories import AreaFactory, CustomerFactory, PointFactory, UserFactory
+from kefu.orgs.tests.factories import AreaFactory, PointFactory, UserFactory
 from kefu.tickets import services
 from kefu.tickets.models import Category, FollowUp, Message, Ticket
 from kefu.tickets.selectors import tickets_visible_to
@@ -49,7 +50,6 @@ EXPECTED = {
     Role.CUSTOMER: {"named_customer"},
 }
 CS = {Role.OWNER, Role.DIRECTOR, Role.MANAGER, Role.SUPERVISOR, Role.TEAM_LEAD, Role.AGENT}
-
 
 
 @dataclass

@@ -5,15 +5,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.core.business_time import SHANGHAI
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
-from kefu.orgs.models import Customer, Queue, Role
-from kefu.orgs.tests.factories import (
-    AgentFactory,
-    AreaFactory,
-    CustomerFactory,
-    PointFactory,
-    UserFactory,
-)
+from kefu.orgs.models import Queue, Role
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.tickets import services
 from kefu.tickets.models import Category, Channel, Event, Kind, Message, Priority, Status, Ticket
 from kefu.tickets.sla_sweep import sla_sweep

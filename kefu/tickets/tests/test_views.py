@@ -15,15 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
-from kefu.orgs.models import Customer, Queue, Role, User
-from kefu.orgs.tests.factories import (
-    AgentFactory,
-    AreaFactory,
-    CustomerFactory,
-    PointFactory,
-    UserFactory,
-)
+from kefu.orgs.models import Queue, Role, User
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.tickets import services
 from kefu.tickets.models import (
     Attachment,
@@ -43,7 +39,6 @@ pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
 
 
 def png(name="签收照片.png"):

@@ -4,14 +4,10 @@ import re
 
 import pytest
 
-from kefu.orgs.models import Customer, Queue, Role
-from kefu.orgs.tests.factories import (
-    AgentFactory,
-    AreaFactory,
-    CustomerFactory,
-    PointFactory,
-    UserFactory,
-)
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory
+from kefu.orgs.models import Queue, Role
+from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Status, Ticket
 

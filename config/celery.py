@@ -4,6 +4,10 @@
         .venv/bin/celery -A config worker -B --loglevel=INFO
 
 Without CELERY_BROKER_URL the jobs run embedded in `kefu serve` instead.
+
+This module wires, it does not list: each app's Celery tasks are in its own
+`tasks.py` (found by `autodiscover_tasks`), and beat runs every periodic job that
+an app declares in its `jobs.py` (kefu.core.jobs) as the task `kefu.run_job`.
 """
 
 import os
@@ -14,42 +18,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("kefu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-
-
-@app.task(name="kefu.run_job", ignore_result=True)
-def run_job(name: str):
-    from kefu.core.jobs import JOBS, run_once
-
-    job = next(j for j in JOBS if j.name == name)
-    return run_once(job)
-
-
-@app.task(name="kefu.parcels.sweep")
-def parcel_sweep(at_iso: str | None = None) -> dict:
-    """The warning sweep as of a time (ISO 8601; default now) — for replays and tests."""
-    import datetime as dt
-
-    from kefu.parcels.sweep import sweep
-
-    return sweep(at=dt.datetime.fromisoformat(at_iso) if at_iso else None)
-
-
-@app.task(name="kefu.parcels.import_scans", ignore_result=True)
-def import_scans(batch_id: int, token: str, language: str | None = None):
-    """The import of an uploaded scan file (kefu/parcels/uploads.py); the file is in the shared data dir."""
-    from kefu.parcels.tasks import scan_import_job
-
-    return scan_import_job(batch_id, token, language)
-
-
-def _beat_schedule() -> dict:
-    from kefu.core.jobs import JOBS
-
-    return {
-        job.name: {"task": "kefu.run_job", "schedule": job.interval_s, "args": (job.name,)}
-        for job in JOBS
-    }
-
-
-app.conf.beat_schedule = _beat_schedule()
 app.conf.timezone = "Asia/Shanghai"
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule_jobs(sender: Celery, **kwargs) -> None:
+    """Every declared job on beat's schedule. The worker and beat have set Django up by
+    now (Celery's Django fixup, before the task modules are imported)."""
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from kefu.core.jobs import all_jobs
+
+    for job in all_jobs():
+        sender.add_periodic_task(job.interval_s, sender.signature("kefu.run_job", args=(job.name,)), name=job.name)

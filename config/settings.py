@@ -130,6 +130,8 @@ CELERY_RESULT_BACKEND = env.env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 KEFU_EMBEDDED_JOBS = env.env_bool("KEFU_EMBEDDED_JOBS", not CELERY_BROKER_URL)
+# The Celery app, by name: kefu's code sends tasks through it without importing config.
+KEFU_CELERY_APP = "config.celery.app"
 
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

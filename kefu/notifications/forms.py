@@ -1,8 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kefu.notifications import kinds
 from kefu.notifications.channels import ROBOT_HOSTS, webhook_url_error
-from kefu.notifications.models import Channel, Notification
+from kefu.notifications.models import Channel
 
 
 class ChannelForm(forms.Form):
@@ -15,7 +16,7 @@ class ChannelForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"}),
     )
     verbs = forms.MultipleChoiceField(
-        label=_("Notices (none chosen: all)"), choices=Notification.Verb.choices, required=False,
+        label=_("Notices (none chosen: all)"), choices=kinds.choices, required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     for_point = forms.BooleanField(label=_("Group robot of my point"), required=False)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.ttlcache import MISSING, TTLCache
 from kefu.notifications import channels as delivery
-from kefu.notifications import selectors
+from kefu.notifications import kinds, selectors
 from kefu.notifications.models import Channel, Notification, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -144,10 +144,7 @@ def _outbox_rows(rows: list[Notification], *, verb: str, one_call: bool = True) 
 def _render(n: Notification) -> tuple[str, str]:
     """Subject and text in Chinese: a channel has no reader whose language we know."""
     with translation.override(OUTBOX_LANGUAGE):
-        try:
-            subject = str(Notification.Verb(n.verb).label)
-        except ValueError:
-            subject = n.verb
+        subject = kinds.label(n.verb)
         text = selectors.describe(n)
     site = getattr(settings, "KEFU_SITE_URL", "")
     if site and n.link:
@@ -178,7 +175,8 @@ def _clean_channel(*, kind: str, target: str, verbs: Iterable[str] | None) -> tu
     elif not delivery.is_webhook_url(target) or len(target) > 500:
         raise ValidationError({"target": _("Enter a webhook URL that starts with http:// or https://.")})
     verbs = sorted(set(verbs or []))
-    if any(v not in Notification.Verb.values for v in verbs):
+    known = set(kinds.verbs())
+    if any(v not in known for v in verbs):
         raise ValidationError({"verbs": _("Unknown notice kind.")})
     return target, verbs
 

@@ -5,9 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kefu.notifications import selectors, services
+from kefu.notifications import kinds, selectors, services
 from kefu.notifications.forms import ChannelForm
-from kefu.notifications.models import Notification
 
 
 @login_required
@@ -38,8 +37,7 @@ def channels(request):
             else:
                 services.channel_set_enabled(user=request.user, channel_id=pk, enabled=action == "enable")
             return redirect("notification_channels")
-    labels = dict(Notification.Verb.choices)
-    rows = [(c, [labels.get(v, v) for v in c.verbs]) for c in selectors.channels_of(request.user)]
+    rows = [(c, [kinds.label(v) for v in c.verbs]) for c in selectors.channels_of(request.user)]
     return render(request, "notifications/channels.html", {"rows": rows, "form": form})
 
 

@@ -21,11 +21,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from kefu.customers.models import Customer
-from kefu.notifications.models import Notification
 from kefu.notifications.services import notify_each
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Department, Role, User
 from kefu.parcels.models import ParcelWarning
+from kefu.parcels.notices import PARCEL_WARNING
 
 ESCALATE_PROBLEM = "problem_scan"
 ESCALATE_KA = "key_account"
@@ -207,4 +207,4 @@ def _notify(warnings: list[NewWarning]) -> None:
         first = next(iter(theirs.values()))
         n = len(theirs)
         items.append((user, {"ref": str(n), "subject": first.waybill_no if n == 1 else "", "count": n}))
-    notify_each(items=items, verb=Notification.Verb.PARCEL_WARNING, link="/warnings/")
+    notify_each(items=items, verb=PARCEL_WARNING, link="/warnings/")

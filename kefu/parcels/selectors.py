@@ -24,13 +24,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from kefu.core.tz import SHANGHAI
-from kefu.orgs.models import FIELD_ROLES, LEAD_ROLES, POINT_WIDE_ROLES, Area, Role, User
+from kefu.orgs.models import FIELD_ROLES, Area, Role, User
+from kefu.parcels import permissions
 from kefu.parcels.models import ParcelWarning, Waybill, WaybillMark
 
 State = ParcelWarning.State
 OPEN_STATES = (State.OPEN, State.ACKNOWLEDGED)
-POINT_SCOPE_ROLES = POINT_WIDE_ROLES | LEAD_ROLES | {Role.DEPT_HEAD}
-BOARD_ROLES = POINT_SCOPE_ROLES | {Role.AGENT}
 TREND_DAYS = 14
 
 
@@ -46,7 +45,7 @@ def warnings_visible_to(user: User) -> QuerySet[ParcelWarning]:
     if user.point_id is None:
         return qs if user.is_superuser else qs.none()
     qs = qs.filter(point_id=user.point_id)
-    if user.role in POINT_SCOPE_ROLES:
+    if user.role in permissions.POINT_SCOPE_ROLES:
         return qs
     if user.role in FIELD_ROLES:
         return qs.filter(courier=user)
@@ -133,7 +132,7 @@ def board(user: User, *, first: dt.date, last: dt.date, now: dt.datetime | None 
 
 
 def _waybills_in_scope(user: User) -> QuerySet[Waybill]:
-    if user.point_id is None or user.role not in BOARD_ROLES:
+    if not permissions.can_view_board(user):
         return Waybill.objects.none()
     qs = Waybill.objects.filter(point_id=user.point_id)
     if user.role == Role.AGENT:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.tz import SHANGHAI
-from kefu.orgs.models import CS_ROLES, Queue, User
+from kefu.orgs.models import Queue, User
+from kefu.parcels import permissions
 from kefu.parcels.models import ParcelWarning
 from kefu.tickets import services as ticket_services
 from kefu.tickets.models import Category, Channel, Kind, Ticket
@@ -55,17 +56,6 @@ def _lock(warning: ParcelWarning) -> ParcelWarning:
             .get(pk=warning.pk))
 
 
-def _check_may_act(warning: ParcelWarning, actor: User) -> None:
-    """Only the warning's courier, or CS staff of the warning's point, may act on it."""
-    if actor.point_id != warning.point_id:
-        raise PermissionDenied
-    if warning.courier_id == actor.pk:
-        return
-    if actor.role in CS_ROLES:
-        return
-    raise PermissionDenied
-
-
 def _check_open(warning: ParcelWarning) -> None:
     if warning.state not in (State.OPEN, State.ACKNOWLEDGED):
         raise ValidationError(_("This warning is already closed."))
@@ -76,7 +66,7 @@ def warning_acknowledge(*, warning: ParcelWarning, actor: User) -> ParcelWarning
     """The courier has seen the warning (收到): open → acknowledged. Acknowledging
     twice changes nothing."""
     warning = _lock(warning)
-    _check_may_act(warning, actor)
+    permissions.check_act_on(actor, warning)
     _check_open(warning)
     if warning.state == State.OPEN:
         warning.state = State.ACKNOWLEDGED
@@ -95,7 +85,7 @@ def warning_report(*, warning: ParcelWarning, actor: User, reason: str) -> Parce
     if reason not in Reason.values:
         raise ValidationError({"reason": _("Choose a reason.")})
     warning = _lock(warning)
-    _check_may_act(warning, actor)
+    permissions.check_act_on(actor, warning)
     _check_open(warning)
     now = timezone.now()
     previous = warning.reason

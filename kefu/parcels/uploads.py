@@ -34,18 +34,17 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kefu.imports import selectors as import_selectors
 from kefu.imports.models import ImportBatch
-from kefu.orgs.models import Role, User
+from kefu.orgs.models import User
+from kefu.parcels import permissions
 from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
-from kefu.parcels.selectors import BOARD_ROLES
 
 logger = logging.getLogger(__name__)
 
-# Who uploads scan exports and sees their batches: the board's roles but agents.
-SCAN_IMPORT_ROLES = BOARD_ROLES - {Role.AGENT}
 CELERY_TASK = "kefu.parcels.import_scans"
 # The importer reports progress once per chunk (seconds apart); this is many times that.
 STALLED_AFTER = dt.timedelta(minutes=30)
@@ -88,14 +87,9 @@ class Turns:
 TURNS = Turns()
 
 
-def can_import_scans(user: User) -> bool:
-    return (user.is_authenticated and user.is_active and user.point_id is not None
-            and user.role in SCAN_IMPORT_ROLES)
-
-
 def scan_batches_visible_to(user: User) -> QuerySet[ImportBatch]:
     """The scan import batches of the user's point, for the roles that upload them; never another point's."""
-    if not can_import_scans(user):
+    if not permissions.can_import_scans(user):
         return ImportBatch.objects.none()
     return import_selectors.batches_visible_to(user).filter(kind=SCANS)
 
@@ -122,7 +116,7 @@ def scan_upload_start(*, upload: UploadedFile, actor: User, mapping: dict[str, s
     background. Returns the batch, in state running. Raises PermissionDenied for a role
     that does not import scans, ValidationError for a file over the limit or an unknown
     mapping field (nothing is kept then)."""
-    if not can_import_scans(actor):
+    if not permissions.can_import_scans(actor):
         raise PermissionDenied
     if upload.size > settings.KEFU_MAX_SCAN_IMPORT_BYTES:
         raise ValidationError(too_big_message(upload.size), code="too_big")
@@ -166,10 +160,8 @@ def _keep(upload: UploadedFile, token: str) -> Path:
 
 def _dispatch(batch_id: int, token: str, language: str | None) -> None:
     if settings.CELERY_BROKER_URL:
-        from config.celery import app
-
         try:
-            app.send_task(CELERY_TASK, args=[batch_id, token, language])
+            import_string(settings.KEFU_CELERY_APP).send_task(CELERY_TASK, args=[batch_id, token, language])
         except Exception as exc:  # the broker is down: say so rather than stay "running"
             logger.exception("scan import not queued batch=%s", batch_id)
             with translation.override(language):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from kefu.core.upload_limits import upload_refused
 from kefu.imports.models import ImportBatch
 from kefu.imports.views import rejects_csv
 from kefu.orgs.models import Role
-from kefu.parcels import forms, selectors, services, uploads
+from kefu.parcels import forms, permissions, selectors, services, uploads
 
 
 @login_required
@@ -71,15 +71,14 @@ def warning_report(request, pk: int):
 @login_required
 def warning_board(request):
     user = request.user
-    if user.role not in selectors.BOARD_ROLES or user.point_id is None:
-        raise PermissionDenied
+    permissions.require(permissions.can_view_board(user))
     now = timezone.now()
     form = forms.BoardForm(request.GET or None, today=timezone.localtime(now, selectors.SHANGHAI).date())
     first, last = form.days()
     data = selectors.board(user, first=first, last=last, now=now)
     return render(request, "parcels/board.html", {
         "form": form, "board": data, "chart": _trend_chart(data.trend),
-        "can_import_scans": uploads.can_import_scans(user),
+        "can_import_scans": permissions.can_import_scans(user),
     })
 
 
@@ -102,8 +101,7 @@ def _trend_chart(trend: list[dict]) -> dict:
 
 
 def _require_scan_importer(user) -> None:
-    if not uploads.can_import_scans(user):
-        raise PermissionDenied
+    permissions.require(permissions.can_import_scans(user))
 
 
 @csrf_exempt  # the upload's size is checked before its body is read; the token after (_scan_upload)

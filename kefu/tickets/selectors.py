@@ -209,7 +209,7 @@ SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 # What a queue row shows, on the page (templatetags `queue_rows`) and in the API's
-# list (kefu/api/schemas.py `ticket_out`): a page of 50 rows then builds five small
+# list (kefu/tickets/schemas.py `ticket_out`): a page of 50 rows then builds five small
 # models per row instead of five whole ones. Reading any other field of a row costs
 # one query per row (the page's query-count test catches that).
 QUEUE_ROW_FIELDS = (

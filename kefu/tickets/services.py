@@ -1,4 +1,5 @@
-"""Writes on tickets. Every function is keyword-only, atomic, and records an event.
+"""Writes on tickets. Every function is keyword-only, atomic, checks its actor
+(kefu/tickets/permissions.py; no actor is the system) and records an event.
 
 Times are aware datetimes (stored UTC, shown Asia/Shanghai).
 """
@@ -11,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -20,11 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.customers.models import Customer
-from kefu.notifications.models import Notification
 from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, NetworkPoint, Role, User
-from kefu.tickets import events, loads, sla
+from kefu.tickets import events, loads, notices, permissions, sla
 from kefu.tickets.models import (
     Attachment,
     Category,
@@ -140,6 +140,7 @@ def ticket_create(
     Atomic, but its reads (SLA policy, routing) come before the transaction: on
     SQLite a write transaction holds the one write lock from its first statement,
     so the less it does, the more tickets a second can be written."""
+    permissions.check_create(actor, point=point, customer=customer)
     _check_same_point(point, customer=customer, area=area, category=category)
     subject = subject.strip()
     if not subject:
@@ -180,7 +181,7 @@ def ticket_create(
         if choice.agent is not None:
             loads.note_routed(point_id=point.pk, agent_id=choice.agent.pk)
         if choice.agent is not None and notify_assignee and (actor is None or actor.pk != choice.agent.pk):
-            notify(users=[choice.agent], verb=Notification.Verb.TICKET_ASSIGNED,
+            notify(users=[choice.agent], verb=notices.TICKET_ASSIGNED,
                    params=_notice_params(ticket), link=ticket_link(ticket))
     return ticket
 
@@ -209,7 +210,7 @@ def _set_assignee(
     events.record(ticket=ticket, verb=Event.Verb.ASSIGNED, actor=actor, at=at,
                   **_assigned_data(agent, old=old, reason=reason))
     if agent is not None and notify_assignee and (actor is None or actor.pk != agent.pk):
-        notify(users=[agent], verb=Notification.Verb.TICKET_ASSIGNED,
+        notify(users=[agent], verb=notices.TICKET_ASSIGNED,
                params=_notice_params(ticket), link=ticket_link(ticket))
 
 
@@ -221,6 +222,7 @@ def _lock(ticket: Ticket) -> Ticket:
 def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Ticket:
     """Manual (re)assignment to an agent of the same point."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'assign', ticket)
     if assignee is not None and (assignee.point_id != ticket.point_id or not assignee.is_cs):
         raise ValidationError({"assignee": _("Choose an agent of this network point.")})
     if assignee is not None and assignee.pk == ticket.assignee_id:
@@ -263,6 +265,7 @@ def _set_status(ticket: Ticket, new: str, *, actor, at: dt.datetime) -> None:
 @transaction.atomic
 def ticket_set_status(*, ticket: Ticket, status: str, actor: User | None) -> Ticket:
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'status', ticket)
     _set_status(ticket, status, actor=actor, at=timezone.now())
     return ticket
 
@@ -274,6 +277,7 @@ def ticket_reply(
 ) -> Message:
     """A reply to the customer. The first one stops the first-response clock."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'reply', ticket)
     at = at or timezone.now()
     message = _add_message(ticket, actor=actor, kind=Message.Kind.REPLY, body=body, at=at)
     if ticket.first_responded_at is None:
@@ -293,6 +297,7 @@ def ticket_add_note(
 ) -> Message:
     """An internal note: never shown to the customer."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'note', ticket)
     now = timezone.now()
     message = _add_message(ticket, actor=actor, kind=Message.Kind.NOTE, body=body, at=now)
     for f in files or []:
@@ -307,6 +312,7 @@ def ticket_customer_message(
 ) -> Message:
     """The customer writes on their ticket: it comes back to the agent's attention."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'message', ticket)
     now = timezone.now()
     message = _add_message(ticket, actor=actor, kind=Message.Kind.CUSTOMER, body=body, at=now)
     for f in files or []:
@@ -317,7 +323,7 @@ def ticket_customer_message(
     elif ticket.status in (Status.RESOLVED, Status.CLOSED):
         _set_status(ticket, Status.REOPENED, actor=actor, at=now)
     if ticket.assignee_id:
-        notify(users=[ticket.assignee], verb=Notification.Verb.CUSTOMER_MESSAGE,
+        notify(users=[ticket.assignee], verb=notices.CUSTOMER_MESSAGE,
                params=_notice_params(ticket), link=ticket_link(ticket))
     return message
 
@@ -340,6 +346,7 @@ def _add_message(ticket: Ticket, *, actor, kind: str, body: str, at) -> Message:
 @transaction.atomic
 def ticket_resolve(*, ticket: Ticket, actor: User, resolution: str = "") -> Ticket:
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'resolve', ticket)
     now = timezone.now()
     if resolution.strip():
         _add_message(ticket, actor=actor, kind=Message.Kind.REPLY, body=resolution, at=now)
@@ -352,6 +359,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User, resolution: str = "") -> Tick
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'reopen', ticket)
     _set_status(ticket, Status.REOPENED, actor=actor, at=timezone.now())
     return ticket
 
@@ -360,6 +368,7 @@ def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
 def ticket_rate(*, ticket: Ticket, actor: User, score: int, comment: str = "") -> Ticket:
     """Satisfaction 1–5, given once the ticket is resolved."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'rate', ticket)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise ValidationError({"score": _("Only a resolved ticket can be rated.")})
     if not 1 <= int(score) <= 5:
@@ -375,6 +384,7 @@ def ticket_rate(*, ticket: Ticket, actor: User, score: int, comment: str = "") -
 def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     """Hand the ticket to the supervisor above its agent (or the point's supervisor)."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'escalate', ticket)
     base = ticket.assignee or actor
     lead = org_selectors.supervisor_of(base)
     if lead is None or lead.point_id != ticket.point_id:
@@ -388,7 +398,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         _add_message(ticket, actor=actor, kind=Message.Kind.NOTE, body=reason, at=now)
     events.record(ticket=ticket, verb=Event.Verb.ESCALATED, actor=actor, at=now, to=lead.pk,
                   to_name=str(lead), reason=reason)
-    notify(users=[lead], verb=Notification.Verb.ESCALATED, params=_notice_params(ticket),
+    notify(users=[lead], verb=notices.ESCALATED, params=_notice_params(ticket),
            link=ticket_link(ticket))
     return ticket
 
@@ -400,6 +410,7 @@ def followup_request(
     """Vertical follow-up (垂直跟进): a department head or supervisor takes the
     problem down to the courier by `due_at`. The ticket waits on them."""
     ticket = _lock(ticket)
+    permissions.check_action(actor, 'followup', ticket)
     allowed = {Role.DEPT_HEAD, Role.SUPERVISOR, Role.MANAGER, Role.TEAM_LEAD, Role.OWNER}
     if assigned_to.point_id != ticket.point_id or assigned_to.role not in allowed:
         raise ValidationError({"assigned_to": _("Choose a supervisor or department head of this point.")})
@@ -415,14 +426,15 @@ def followup_request(
                   to=assigned_to.pk, to_name=str(assigned_to), due=due_at.isoformat())
     if ticket.is_open and ticket.status != Status.WAITING_INTERNAL:
         _set_status(ticket, Status.WAITING_INTERNAL, actor=actor, at=timezone.now())
-    notify(users=[assigned_to], verb=Notification.Verb.FOLLOWUP, params=_notice_params(ticket),
+    notify(users=[assigned_to], verb=notices.FOLLOWUP, params=_notice_params(ticket),
            link=ticket_link(ticket))
     return followup
 
 
 @transaction.atomic
 def followup_complete(*, followup: FollowUp, actor: User, result: str) -> FollowUp:
-    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    followup = FollowUp.objects.select_for_update().select_related("ticket").get(pk=followup.pk)
+    permissions.check_followup_done(actor, followup)
     if followup.done_at is not None:
         return followup
     if not result.strip():
@@ -448,6 +460,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     target.refresh_from_db()
     if source.point_id != target.point_id:
         raise ValidationError({"target": _("This belongs to another network point.")})
+    permissions.check_action(actor, "merge", source)
     if not source.waybill_no or source.waybill_no != target.waybill_no:
         raise ValidationError({"target": _("Only tickets about the same waybill can be merged.")})
     if source.merged_into_id:
@@ -472,6 +485,7 @@ def ticket_update(*, ticket: Ticket, actor: User, **fields) -> Ticket:
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))})
     ticket = _lock(ticket)
+    permissions.check_update(actor, ticket, fields)
     point = ticket.point
     _check_same_point(point, category=fields.get("category"), area=fields.get("area"),
                       courier=fields.get("courier"))
@@ -500,7 +514,9 @@ def attachment_add(
     *, ticket: Ticket, actor: User, upload: UploadedFile, message: Message | None = None
 ) -> Attachment:
     """Keep a piece of evidence (photo, call recording, PDF). The type is taken
-    from the name's extension and checked against the file's first bytes."""
+    from the name's extension and checked against the file's first bytes. Whoever may
+    write on the ticket may attach (its staff, its customer's contact)."""
+    _check_attach(actor, ticket)
     if upload.size > settings.KEFU_MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": _("The file is larger than %(mb)s MB.")
                                % {"mb": settings.KEFU_MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
@@ -526,6 +542,16 @@ def attachment_add(
     attachment.save()
     events.record(ticket=ticket, verb=Event.Verb.ATTACHED, actor=actor, name=name, size=upload.size)
     return attachment
+
+
+def _check_attach(actor: User | None, ticket: Ticket) -> None:
+    for action in ("note", "message"):
+        try:
+            permissions.check_action(actor, action, ticket)
+        except PermissionDenied:
+            continue
+        return
+    raise PermissionDenied
 
 
 @transaction.atomic

@@ -14,10 +14,9 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from kefu.notifications.models import Notification
 from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
-from kefu.tickets import events, sla
+from kefu.tickets import events, notices, sla
 from kefu.tickets.models import Event, SLAState, Ticket
 from kefu.tickets.services import _notice_params, ticket_link
 
@@ -69,7 +68,7 @@ def _claim_and_notify(pk: int, *, field: str, verb: str, now: dt.datetime) -> bo
             org_selectors.agents_of_point(ticket.point_id).filter(role="supervisor")
         )
     notice = (
-        Notification.Verb.SLA_BREACH if verb == Event.Verb.SLA_BREACH else Notification.Verb.SLA_WARNING
+        notices.SLA_BREACH if verb == Event.Verb.SLA_BREACH else notices.SLA_WARNING
     )
     notify(users=recipients, verb=notice, params=_notice_params(ticket), link=ticket_link(ticket))
     return True

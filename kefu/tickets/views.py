@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -14,28 +14,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import is_htmx, safe_next
 from kefu.orgs import selectors as org_selectors
-from kefu.orgs.models import CS_ROLES, Role
-from kefu.tickets import forms, selectors, services, sla
+from kefu.tickets import forms, permissions, selectors, services, sla
 from kefu.tickets.models import Channel, FollowUp, Status
 
-STAFF_ACTIONS = {
-    "reply", "note", "assign", "status", "resolve", "reopen", "escalate", "followup", "merge", "classify",
-}
-FIELD_ACTIONS = {"note", "followup_done"}
-CUSTOMER_ACTIONS = {"message", "rate"}
 PRIMARY_FILTERS = ("q", "status", "queue", "sla", "assignee")
 SECONDARY_FILTERS = ("category", "tier", "area", "sort")
-
-
-def _require_cs(user):
-    if user.role not in CS_ROLES:
-        raise PermissionDenied
 
 
 @login_required
 def queue(request):
     user = request.user
-    if user.role == Role.CUSTOMER:
+    if not permissions.can_use_queue(user):
         return redirect("portal")
     form = forms.QueueFilterForm(request.GET or None, choices=forms.QueueChoices(user.point_id))
     filters = form.filters()
@@ -62,7 +51,7 @@ def _query_without_cursor(request) -> str:
 @login_required
 @require_POST
 def queue_bulk(request):
-    _require_cs(request.user)
+    permissions.require(permissions.is_cs(request.user))
     data = request.POST.copy()
     data["ids"] = ",".join(request.POST.getlist("ids"))
     form = forms.BulkForm(data)
@@ -87,7 +76,7 @@ def queue_bulk(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
-    _require_cs(request.user)
+    permissions.require(permissions.can_open_tickets(request.user))
     form = forms.TicketForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -121,7 +110,7 @@ def _add_errors(form, exc: ValidationError) -> None:
 def ticket_detail(request, pk: int):
     user = request.user
     ticket = selectors.ticket_access(user, pk)
-    is_staff = user.role in CS_ROLES
+    is_staff = permissions.is_cs(user)
     context = {
         "ticket": ticket,
         "is_staff": is_staff,
@@ -156,11 +145,8 @@ def ticket_detail(request, pk: int):
 def ticket_action(request, pk: int, action: str):
     user = request.user
     ticket = selectors.ticket_access(user, pk)
-    allowed = (CUSTOMER_ACTIONS if user.is_customer
-               else STAFF_ACTIONS | {"followup_done"} if user.role in CS_ROLES else FIELD_ACTIONS)
     handler = _ACTIONS.get(action)
-    if handler is None or action not in allowed:
-        raise PermissionDenied
+    permissions.require(handler is not None and permissions.can_act(user, action))
     try:
         notice = handler(request, ticket)
     except ValidationError as exc:
@@ -248,8 +234,7 @@ def _followup_done(request, ticket):
         followup = FollowUp.objects.get(pk=d["followup"], ticket=ticket)
     except FollowUp.DoesNotExist:
         raise Http404 from None
-    if request.user.role not in CS_ROLES and followup.assigned_to_id != request.user.pk:
-        raise PermissionDenied
+    permissions.check_followup_done(request.user, followup)
     services.followup_complete(followup=followup, actor=request.user, result=d["result"])
     return _("Follow-up completed.")
 
@@ -287,7 +272,7 @@ def attachment_download(request, pk: int):
 
 @login_required
 def portal(request):
-    if not request.user.is_customer:
+    if not permissions.is_customer_contact(request.user):
         return redirect("queue")
     tickets = selectors.tickets_visible_to(request.user).select_related("category").order_by("-id")[:100]
     return render(request, "tickets/portal.html", {"tickets": tickets})
@@ -297,8 +282,7 @@ def portal(request):
 @require_http_methods(["GET", "POST"])
 def portal_new(request):
     user = request.user
-    if not user.is_customer or user.customer is None:
-        raise PermissionDenied
+    permissions.require(permissions.can_open_as_customer(user))
     form = forms.PortalTicketForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -51,8 +51,10 @@ def test_rows_of_another_point_are_rejected(api, point):
     assert ScanEvent.objects.count() == 0
 
 
-@pytest.mark.parametrize("role", [Role.COURIER, Role.CUSTOMER, Role.DEPT_HEAD])
-def test_only_cs_staff_import_scans(api, point, role):
+@pytest.mark.parametrize("role", [Role.AGENT, Role.COURIER, Role.CUSTOMER])
+def test_only_the_roles_of_the_upload_page_import_scans(api, point, role):
+    """The upload page's rule (kefu/parcels/permissions.py): an agent, who may not upload a
+    file, may not post scans either (they would create unconfirmed couriers and areas)."""
     key = token_for(make_user(role, point))
 
     response = api.post("/api/scans", scans(point.code), token=key)
@@ -60,6 +62,13 @@ def test_only_cs_staff_import_scans(api, point, role):
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     assert ScanEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.MANAGER, Role.SUPERVISOR, Role.TEAM_LEAD, Role.DEPT_HEAD])
+def test_the_point_leads_and_department_heads_import_scans(api, point, role):
+    key = token_for(make_user(role, point))
+
+    assert api.post("/api/scans", scans(point.code), token=key).status_code == 201
 
 
 def test_a_missing_field_is_a_validation_error(api, point):

@@ -3,15 +3,15 @@ import json
 import pytest
 from ninja.renderers import JSONRenderer
 
-from kefu.api.schemas import TicketOut, ticket_out
 from kefu.api.tests.conftest import make_user, token_for
 from kefu.customers.models import Customer
 from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Queue, Role
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory
-from kefu.tickets import services
+from kefu.tickets import notices, services
 from kefu.tickets.models import Category, Channel, Event, Message, Priority, Status, Ticket
+from kefu.tickets.schemas import TicketOut, ticket_out
 from kefu.tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -436,7 +436,7 @@ def test_customer_reply_is_a_customer_message_that_reopens_the_conversation(api,
     assert r.json()["kind"] == "customer"
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
-    assert Notification.objects.filter(user=agent, verb=Notification.Verb.CUSTOMER_MESSAGE).count() == 1
+    assert Notification.objects.filter(user=agent, verb=notices.CUSTOMER_MESSAGE).count() == 1
     r = api.post(f"/api/tickets/{ticket.pk}/replies", {"body": "结案", "status": "resolved"}, token=key)
     assert r.status_code == 422
     assert list(r.json()["fields"]) == ["status"]
@@ -475,7 +475,7 @@ def test_assign_and_unassign(api, point, manager, manager_key):
     r = api.post(f"/api/tickets/{ticket.pk}/assign", {"assignee_id": agent.pk}, token=manager_key)
     assert r.status_code == 200
     assert r.json()["assignee_id"] == agent.pk
-    assert Notification.objects.filter(user=agent, verb=Notification.Verb.TICKET_ASSIGNED).count() == 1
+    assert Notification.objects.filter(user=agent, verb=notices.TICKET_ASSIGNED).count() == 1
     r = api.post(f"/api/tickets/{ticket.pk}/assign", {"assignee_id": None}, token=manager_key)
     assert r.status_code == 200
     assert r.json()["assignee_id"] is None

@@ -12,7 +12,7 @@ from kefu.orgs.tests.factories import AgentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ASSIGNED = Notification.Verb.TICKET_ASSIGNED
+ASSIGNED = "ticket_assigned"
 
 
 def _notify(users):

@@ -15,7 +15,7 @@ from kefu.orgs.tests.factories import AgentFactory, PointFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ASSIGNED = Notification.Verb.TICKET_ASSIGNED
+ASSIGNED = "ticket_assigned"
 
 
 def _written() -> tuple[list, list]:

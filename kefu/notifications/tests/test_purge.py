@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kefu.core.jobs import JOBS
+from kefu.core.jobs import get_job
+from kefu.notifications.jobs import purge_job
 from kefu.notifications.models import Channel, Notification, OutboxMessage
 from kefu.notifications.services import notifications_purge
-from kefu.notifications.tasks import purge_job
 from kefu.orgs.tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def channel(agent):
 
 def notice(user, *, read: float | None = None) -> Notification:
     """A notice read `read` days before NOW (None: unread)."""
-    return Notification.objects.create(user=user, verb=Notification.Verb.TICKET_ASSIGNED,
+    return Notification.objects.create(user=user, verb="ticket_assigned",
                                        read_at=None if read is None else days_ago(read))
 
 
@@ -135,5 +135,5 @@ def test_the_daily_job_purges_as_of_now(channel):
                                  next_attempt_at=timezone.now() - dt.timedelta(days=31))
 
     assert purge_job() == {"outbox_sent": 1, "outbox_dead": 0, "notifications_read": 0}
-    [job] = [j for j in JOBS if j.name == "notifications_purge"]
-    assert (job.interval_s, job.load()) == (86400, purge_job)
+    job = get_job("notifications_purge")
+    assert (job.interval_s, job.func, job.demo) == (86400, purge_job, False)

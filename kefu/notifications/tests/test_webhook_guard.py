@@ -12,7 +12,7 @@ from django.utils import translation
 
 from kefu.notifications import channels
 from kefu.notifications.forms import ChannelForm
-from kefu.notifications.models import Channel, Notification, OutboxMessage
+from kefu.notifications.models import Channel, OutboxMessage
 from kefu.notifications.services import channel_add, notify, outbox_send
 from kefu.orgs.tests.factories import AgentFactory
 
@@ -150,7 +150,7 @@ def test_which_addresses_a_webhook_may_reach(address, allowed):
 def _queue_one(target: str) -> OutboxMessage:
     agent = AgentFactory()
     channel_add(user=agent, kind=Channel.Kind.WECOM, target=target, verbs=[])  # the service does not check hosts
-    notify(users=[agent], verb=Notification.Verb.TICKET_ASSIGNED, params={"ref": "T-1", "subject": "丢件"})
+    notify(users=[agent], verb="ticket_assigned", params={"ref": "T-1", "subject": "丢件"})
     return OutboxMessage.objects.get()
 
 

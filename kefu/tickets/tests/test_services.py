@@ -10,7 +10,7 @@ from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Queue, Role
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
-from kefu.tickets import services
+from kefu.tickets import notices, services
 from kefu.tickets.models import Category, Channel, Event, Kind, Message, Priority, Status, Ticket
 from kefu.tickets.sla_sweep import sla_sweep
 
@@ -56,7 +56,7 @@ def test_least_loaded_agent_of_the_queue_on_shift():
     ticket = create(point)
     assert ticket.assignee == idle
     notice = Notification.objects.get(user=idle)
-    assert notice.verb == Notification.Verb.TICKET_ASSIGNED
+    assert notice.verb == notices.TICKET_ASSIGNED
 
 
 def test_priority_rules():
@@ -95,11 +95,13 @@ def test_reply_stops_first_response_clock_and_opens():
 def test_resolve_rate_reopen_close_cycle():
     point = PointFactory()
     agent = AgentFactory(point=point)
-    ticket = create(point)
+    customer = CustomerFactory(point=point)
+    contact = UserFactory(point=point, role=Role.CUSTOMER, customer=customer)
+    ticket = create(point, customer=customer)
     services.ticket_resolve(ticket=ticket, actor=agent, resolution="已签收")
     with pytest.raises(ValidationError):
-        services.ticket_rate(ticket=ticket, actor=agent, score=6)
-    services.ticket_rate(ticket=ticket, actor=agent, score=5, comment="很快")
+        services.ticket_rate(ticket=ticket, actor=contact, score=6)
+    services.ticket_rate(ticket=ticket, actor=contact, score=5, comment="很快")
     services.ticket_reopen(ticket=ticket, actor=agent)
     ticket.refresh_from_db()
     assert (ticket.status, ticket.is_open, ticket.reopen_count, ticket.satisfaction) == (
@@ -128,7 +130,7 @@ def test_escalation_goes_to_the_agents_supervisor():
     services.ticket_escalate(ticket=ticket, actor=agent, reason="客户威胁投诉12305")
     ticket.refresh_from_db()
     assert ticket.escalated_to == supervisor
-    assert Notification.objects.filter(user=supervisor, verb=Notification.Verb.ESCALATED).count() == 1
+    assert Notification.objects.filter(user=supervisor, verb=notices.ESCALATED).count() == 1
 
 
 def test_vertical_followup_waits_then_reopens_work():

@@ -20,6 +20,7 @@ from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Queue, Role, User
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
+from kefu.tickets import notices as ticket_notices
 from kefu.tickets import services
 from kefu.tickets.models import (
     Attachment,
@@ -419,7 +420,7 @@ def test_assign_and_set_status(client, team):
 
     ticket.refresh_from_db()
     assert (ticket.assignee, ticket.status) == (other, Status.WAITING_INTERNAL)
-    assert Notification.objects.filter(user=other, verb=Notification.Verb.TICKET_ASSIGNED).count() == 1
+    assert Notification.objects.filter(user=other, verb=ticket_notices.TICKET_ASSIGNED).count() == 1
 
 
 def test_escalate_goes_to_the_agents_supervisor(client, team):
@@ -433,7 +434,7 @@ def test_escalate_goes_to_the_agents_supervisor(client, team):
     ticket.refresh_from_db()
     assert (ticket.escalated_to, ticket.priority) == (supervisor, before - 1)
     assert Message.objects.get(ticket=ticket).kind == Message.Kind.NOTE
-    assert Notification.objects.filter(user=supervisor, verb=Notification.Verb.ESCALATED).count() == 1
+    assert Notification.objects.filter(user=supervisor, verb=ticket_notices.ESCALATED).count() == 1
 
 
 def test_vertical_followup_requested_and_completed_by_the_department_head(client, team):
@@ -510,7 +511,7 @@ def test_the_customer_writes_back_and_rates(client, team):
     assert ticket.status == Status.REOPENED
     message = Message.objects.get(ticket=ticket, kind=Message.Kind.CUSTOMER)
     assert message.attachments.count() == 1
-    assert Notification.objects.filter(user=agent, verb=Notification.Verb.CUSTOMER_MESSAGE).count() == 1
+    assert Notification.objects.filter(user=agent, verb=ticket_notices.CUSTOMER_MESSAGE).count() == 1
 
 
 def test_an_open_ticket_cannot_be_rated(client, team):
@@ -573,7 +574,7 @@ def test_a_customer_raises_a_ticket_with_a_photo_and_downloads_it(client, team):
     assert [t.pk for t in page.context["tickets"]] == [ticket.pk]
     download = client.get(reverse("attachment_download", args=[attachment.pk]))
     assert (download.status_code, b"".join(download.streaming_content)) == (200, PNG)
-    assert Notification.objects.filter(user=agent, verb=Notification.Verb.TICKET_ASSIGNED).count() == 1
+    assert Notification.objects.filter(user=agent, verb=ticket_notices.TICKET_ASSIGNED).count() == 1
 
 
 def test_a_portal_ticket_with_a_file_of_a_refused_type_is_not_created(client, team):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kefu.core.jobs import JOBS, EmbeddedRunner, Job, run_once
+from kefu.core.jobs import EmbeddedRunner, all_jobs, run_once
 
 
 class Command(BaseCommand):
@@ -12,9 +12,7 @@ class Command(BaseCommand):
                             help="also run the demo's simulated couriers (they acknowledge warnings)")
 
     def handle(self, *args, once=False, demo=False, **options):
-        jobs = list(JOBS)
-        if demo:
-            jobs.append(Job("demo_couriers", 60, "kefu.demo.tasks.demo_couriers_job"))
+        jobs = all_jobs(demo=demo)
         if once:
             for job in jobs:
                 self.stdout.write(f"{job.name}: {run_once(job)}")

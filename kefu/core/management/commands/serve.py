@@ -52,12 +52,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _start_jobs_thread(demo: bool) -> None:
-        from kefu.core.jobs import JOBS, EmbeddedRunner, Job
+        from kefu.core.jobs import EmbeddedRunner, all_jobs
 
-        jobs = list(JOBS)
-        if demo:
-            jobs.append(Job("demo_couriers", 60, "kefu.demo.tasks.demo_couriers_job"))
-        EmbeddedRunner(jobs).start()
+        EmbeddedRunner(all_jobs(demo=demo)).start()
 
 
 def _gunicorn(application, *, host: str, port: int, workers: int, threads: int) -> None:

@@ -1,19 +1,23 @@
-"""Ticket endpoints. Each one parses input, finds what it names within the
+"""Ticket endpoints of the API (mounted at /api/ by kefu.api). Each one parses input, finds what it names within the
 caller's scope (404 outside it) and calls a ticket service or selector.
 
-Who may do what mirrors the web pages (kefu/tickets/views.py): CS roles
+Who may do what is kefu/tickets/permissions.py, as on the web pages: CS roles
 create, edit, assign and reply; customers create and write on their own
 tickets; any other staff who can see a ticket may add an internal note."""
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from kefu.api.auth import read_auth
-from kefu.api.schemas import (
+from kefu.core.schemas import ERRORS, rendered
+from kefu.customers import selectors as customer_selectors
+from kefu.orgs import selectors as org_selectors
+from kefu.orgs.models import User
+from kefu.tickets import permissions, selectors, services
+from kefu.tickets.models import Category, Channel
+from kefu.tickets.schemas import (
     AssignIn,
-    ErrorOut,
     MessageOut,
     NoteIn,
     ReplyIn,
@@ -24,23 +28,10 @@ from kefu.api.schemas import (
     TicketPageOut,
     TicketPatch,
     message_out,
-    rendered,
     ticket_out,
 )
-from kefu.customers import selectors as customer_selectors
-from kefu.orgs import selectors as org_selectors
-from kefu.orgs.models import CS_ROLES, User
-from kefu.tickets import selectors, services
-from kefu.tickets.models import Category, Channel
 
 router = Router(tags=["tickets"])
-
-ERRORS = {frozenset({400, 401, 403, 404, 422}): ErrorOut}
-
-
-def _require_cs(user: User) -> None:
-    if user.role not in CS_ROLES:
-        raise PermissionDenied
 
 
 def _category(user: User, code: str) -> Category:
@@ -73,13 +64,11 @@ def _area(user: User, area_id: int):
 def _origin(user: User, payload: TicketIn) -> dict:
     """Point, channel and customer of a new ticket, by who creates it."""
     if user.is_customer:
-        if user.customer is None or user.point_id is None:
-            raise PermissionDenied
+        permissions.require(permissions.can_open_as_customer(user))
         return {"point": user.point, "channel": Channel.PORTAL, "customer": user.customer,
                 "contact_name": payload.contact_name or str(user),
                 "contact_phone": payload.contact_phone or user.phone}
-    if user.role not in CS_ROLES or user.point_id is None:
-        raise PermissionDenied
+    permissions.require(permissions.can_open_tickets(user) and user.point_id is not None)
     customer = _customer(user, payload.customer_id) if payload.customer_id is not None else None
     return {"point": user.point, "channel": Channel.API, "customer": customer,
             "contact_name": payload.contact_name, "contact_phone": payload.contact_phone}
@@ -107,7 +96,7 @@ def create_ticket(request, payload: TicketIn):
     return rendered(ticket_out(ticket), status=201)  # TicketOut's shape, not validated again
 
 
-@router.get("/tickets", response={200: TicketPageOut, **ERRORS}, auth=read_auth,
+@router.get("/tickets", response={200: TicketPageOut, **ERRORS},
             summary="The work queue, one page")
 def list_tickets(request, filters: Query[TicketFilters]):
     user = request.auth
@@ -126,7 +115,7 @@ def list_tickets(request, filters: Query[TicketFilters]):
     return {"items": [ticket_out(t, now=page.now) for t in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **ERRORS}, auth=read_auth,
+@router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **ERRORS},
             summary="One ticket with its messages")
 def get_ticket(request, ticket_id: int):
     user = request.auth
@@ -139,7 +128,7 @@ def get_ticket(request, ticket_id: int):
 def update_ticket(request, ticket_id: int, payload: TicketPatch):
     user = request.auth
     ticket = selectors.ticket_access(user, ticket_id)
-    _require_cs(user)
+    permissions.require(permissions.can_act(user, "classify"))
     data = payload.model_dump(exclude_unset=True)
     status = data.pop("status", None)
     fields = {}
@@ -168,7 +157,7 @@ def reply(request, ticket_id: int, payload: ReplyIn):
             raise ValidationError({"status": _("Only staff can change the status.")})
         message = services.ticket_customer_message(ticket=ticket, actor=user, body=payload.body)
     else:
-        _require_cs(user)
+        permissions.require(permissions.can_act(user, "reply"))
         message = services.ticket_reply(ticket=ticket, actor=user, body=payload.body,
                                         status=payload.status)
     return Status(201, message_out(message, attachments=[]))
@@ -179,8 +168,7 @@ def reply(request, ticket_id: int, payload: ReplyIn):
 def add_note(request, ticket_id: int, payload: NoteIn):
     user = request.auth
     ticket = selectors.ticket_access(user, ticket_id)
-    if user.is_customer:
-        raise PermissionDenied
+    permissions.require(permissions.can_act(user, "note"))
     message = services.ticket_add_note(ticket=ticket, actor=user, body=payload.body)
     return Status(201, message_out(message, attachments=[]))
 
@@ -190,7 +178,7 @@ def add_note(request, ticket_id: int, payload: NoteIn):
 def assign(request, ticket_id: int, payload: AssignIn):
     user = request.auth
     ticket = selectors.ticket_access(user, ticket_id)
-    _require_cs(user)
+    permissions.require(permissions.can_act(user, "assign"))
     assignee = None
     if payload.assignee_id is not None:
         assignee = org_selectors.users_visible_to(user).filter(pk=payload.assignee_id).first()

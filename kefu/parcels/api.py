@@ -1,5 +1,6 @@
-"""Batch import of scan events: POST /api/scans. The same checks, idempotence
-and storage as `kefu import-scans`; rows of another point are rejected.
+"""Batch import of scan events: POST /api/scans (mounted by kefu.api). The same checks, idempotence
+and storage as `kefu import-scans`; rows of another point are rejected. Who may import
+is the upload page's rule (kefu/parcels/permissions.py).
 
 At most MAX_SCANS scans per request (more: 422 validation_error) and a body of at
 most DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB; 10,000 scans with every field filled take
@@ -8,10 +9,10 @@ about 4 MB): a larger body is refused before it is read (413 too_large)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
-from kefu.orgs.models import CS_ROLES, User
+from kefu.orgs.models import User
+from kefu.parcels import permissions
 from kefu.parcels.importer import scans_import_rows
 
 router = Router(tags=["scans"])
@@ -52,8 +53,7 @@ class ScanBatchOut(Schema):
                          f"at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1048576} MB (else 413 too_large).")
 def import_scans(request, payload: ScanBatchIn):
     user: User = request.auth
-    if user.role not in CS_ROLES or user.point_id is None:
-        raise PermissionDenied
+    permissions.require(permissions.can_import_scans(user))
     batch = scans_import_rows(rows=[s.dict() for s in payload.scans], point=user.point, actor=user)
     rejects = [{"line": r.line, "reason": r.reason} for r in batch.rejects.all()]
     return Status(201, {"batch": batch.pk, "rows": batch.total_rows, "created": batch.created_rows,

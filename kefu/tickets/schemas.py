@@ -1,16 +1,15 @@
-"""Shapes of the API's input and output. Output is built by the functions at
-the bottom from model rows already loaded, so serialising costs no query."""
+"""Shapes of the ticket endpoints' input and output (kefu/tickets/api.py). Output is
+built by the functions at the bottom from model rows already loaded, so serialising
+costs no query."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
 
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
-from ninja.renderers import JSONRenderer
 from pydantic import BeforeValidator, StringConstraints
 
 from kefu.customers.models import Customer
@@ -28,12 +27,6 @@ Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Waybill = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=40)]
 CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_to_none)]
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] | None = None
 
 
 class TicketIn(Schema):
@@ -138,18 +131,6 @@ class TicketDetailOut(TicketOut):
 class TicketPageOut(Schema):
     items: list[TicketOut]
     next_cursor: str | None
-
-
-_RENDERER = JSONRenderer()  # the NinjaAPI's renderer (kefu/api/urls.py sets no other)
-
-
-def rendered(data: dict, *, status: int) -> HttpResponse:
-    """`data` as JSON exactly as ninja would render it, without validating it
-    against the response schema again: for hot endpoints whose output is built
-    by the functions below, which already give the schema's shape and types
-    (test_tickets checks that both renderings agree)."""
-    return HttpResponse(_RENDERER.render(None, data, response_status=status), status=status,
-                        content_type=f"{_RENDERER.media_type}; charset={_RENDERER.charset}")
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:

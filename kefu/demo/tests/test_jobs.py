@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kefu.demo import org as demo_org
-from kefu.demo.tasks import demo_couriers_job
+from kefu.demo.jobs import demo_couriers_job
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import PointFactory, UserFactory
 from kefu.parcels.importer import scans_import

@@ -10,6 +10,7 @@ import random
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from kefu.core.jobs import job
 from kefu.demo import org as demo_org
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.services import warning_acknowledge, warning_report
@@ -18,6 +19,7 @@ ACK_SHARE = 0.75
 REPORT_SHARE = 0.06
 
 
+@job("demo_couriers", every=60, demo=True)
 def demo_couriers_job(*, now: dt.datetime | None = None, rng: random.Random | None = None) -> dict:
     now = now or timezone.now()
     rng = rng or random.Random()

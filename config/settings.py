@@ -25,13 +25,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "ninja",
+    # kefu's apps in layer order (docs/ARCHITECTURE.md): an app imports only the apps above it
+    # here (kefu/tests/test_architecture.py), and finds the ones below by name.
     "kefu.core",
     "kefu.orgs",
     "kefu.customers",
     "kefu.notifications",
+    "kefu.imports",
     "kefu.tickets",
     "kefu.parcels",
-    "kefu.imports",
     "kefu.api",
     "kefu.web",
     "kefu.demo",

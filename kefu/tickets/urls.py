@@ -1,4 +1,5 @@
-"""Ticket pages: the queue, a ticket, evidence downloads, and the customer portal."""
+"""Ticket pages: the queue, a ticket, evidence downloads, the customer portal, and the
+imports of platform messages."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -15,11 +16,15 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("portal/", views.portal, name="portal"),
     path("portal/new/", views.portal_new, name="portal_new"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/rejects.csv", views.import_rejects_csv, name="import_rejects_csv"),
 ]
 
 nav = [
     NavItem(_("Queue"), "queue", order=10, show=permissions.can_use_queue),
     NavItem(_("New ticket"), "ticket_new", order=30, show=permissions.can_open_tickets),
+    NavItem(_("Imports"), "import_list", order=40, show=permissions.is_cs),
     NavItem(_("My tickets"), "portal", order=10, show=permissions.is_customer_contact),
     NavItem(_("New ticket"), "portal_new", order=20, show=permissions.is_customer_contact),
 ]

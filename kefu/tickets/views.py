@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,11 +11,16 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import is_htmx, safe_next
+from kefu.core.upload_limits import upload_refused
+from kefu.imports import selectors as import_selectors
+from kefu.imports.views import rejects_csv
 from kefu.orgs import selectors as org_selectors
-from kefu.tickets import forms, permissions, selectors, services, sla
+from kefu.tickets import forms, message_import, permissions, selectors, services, sla
+from kefu.tickets.importers import PLATFORM_MESSAGES
 from kefu.tickets.models import Channel, FollowUp, Status
 
 PRIMARY_FILTERS = ("q", "status", "queue", "sla", "assignee")
@@ -311,3 +317,61 @@ def _portal_queue(customer) -> str:
     from kefu.orgs.models import Queue
 
     return Queue.DEPARTURE if customer.kind == Customer.Kind.ECOMMERCE else Queue.ARRIVAL
+
+
+# ---- platform-message imports ------------------------------------------------
+
+
+def _message_batch(user, pk: int):
+    # Scan imports have their own pages (/warnings/imports/), open to other roles.
+    batch = import_selectors.batch_access(user, pk)
+    if batch.kind != PLATFORM_MESSAGES:
+        raise Http404
+    return batch
+
+
+@csrf_exempt  # the upload's size is checked before its body is read; the token after (_import_upload)
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    """The point's message imports and the upload form. An upload over the limit is
+    refused before its body is read; nothing is stored."""
+    permissions.require(permissions.can_import_messages(request.user))
+    refused = upload_refused(request, limit=settings.KEFU_MAX_IMPORT_BYTES)
+    if refused is not None:
+        form = forms.PlatformMessageImportForm(request.POST, refused_size=refused)
+        form.is_valid()
+        return _import_list_page(request, form, status=413)
+    return _import_upload(request)
+
+
+@csrf_protect
+def _import_upload(request):
+    form = forms.PlatformMessageImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = message_import.platform_messages_import(
+            point=request.user.point, fileobj=upload, file_name=upload.name, actor=request.user,
+            mapping=form.mapping(), queue=form.cleaned_data["queue"],
+        )
+        return redirect("import_detail", pk=batch.pk)
+    return _import_list_page(request, form, status=200)
+
+
+def _import_list_page(request, form, *, status: int):
+    batches = import_selectors.batches_visible_to(request.user).filter(kind=PLATFORM_MESSAGES)[:50]
+    return render(request, "tickets/message_imports.html", {"form": form, "batches": batches}, status=status)
+
+
+@login_required
+def import_detail(request, pk: int):
+    permissions.require(permissions.can_import_messages(request.user))
+    batch = _message_batch(request.user, pk)
+    rejects = batch.rejects.all()[:500]
+    return render(request, "tickets/message_import.html", {"batch": batch, "rejects": rejects})
+
+
+@login_required
+def import_rejects_csv(request, pk: int):
+    permissions.require(permissions.can_import_messages(request.user))
+    return rejects_csv(_message_batch(request.user, pk))

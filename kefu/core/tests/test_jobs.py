@@ -19,4 +19,4 @@ def test_celery_beat_runs_each_job_by_name_and_the_worker_knows_every_task():
     assert {name: (e["schedule"], e["task"], tuple(e["args"])) for name, e in schedule.items()} == {
         name: (every, "kefu.run_job", (name,)) for name, every in EVERY_APP_JOB.items()}
     app.loader.import_default_modules()  # what the worker does: every app's tasks.py
-    assert {"kefu.run_job", "kefu.parcels.sweep", "kefu.parcels.import_scans"} <= set(app.tasks)
+    assert {"kefu.run_job", "kefu.parcels.sweep", "kefu.imports.run_upload"} <= set(app.tasks)

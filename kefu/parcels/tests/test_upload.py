@@ -2,7 +2,7 @@
 background, the page shows its progress and figures; nobody else's batches, nobody
 else's role.
 
-These tests run the background half (`uploads.scan_import_run`) in the test's own
+These tests run the background half (`kefu.imports.uploads.upload_run`) in the test's own
 thread, inside the test transaction; test_upload_background.py runs it in the real
 background thread."""
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from kefu.core.tests.uploads import multipart_body, raw_post
 from kefu.core.upload_limits import FORM_SLACK
+from kefu.imports import uploads as import_uploads
 from kefu.imports.models import ImportBatch
 from kefu.imports.tests.files import xlsx_bytes
 from kefu.orgs.models import Role
@@ -60,7 +61,7 @@ def supervisor(point):
 
 
 def kept_files() -> list[str]:
-    folder = uploads.upload_dir()
+    folder = import_uploads.upload_dir("scans")
     return sorted(os.listdir(folder)) if folder.exists() else []
 
 
@@ -86,7 +87,7 @@ def upload(client, data: bytes, name: str = "扫描.csv", **fields):
 def run_background(batch: ImportBatch) -> ImportBatch:
     """What the background thread or Celery worker does with the one kept file."""
     [token] = kept_files()
-    uploads.scan_import_run(batch_id=batch.pk, token=token, language="en")
+    import_uploads.upload_run(batch_id=batch.pk, token=token, language="en")
     batch.refresh_from_db()
     return batch
 
@@ -105,8 +106,8 @@ def test_a_supervisor_uploads_a_csv_and_sees_the_figures_and_the_rejected_rows(c
     # Kept under an opaque name in the data directory, readable by the server only.
     [token] = kept_files()
     assert len(token) == 32 and int(token, 16) >= 0
-    assert (uploads.upload_dir() / token).read_bytes() == data
-    assert oct(os.stat(uploads.upload_dir() / token).st_mode & 0o777) == "0o600"
+    assert (import_uploads.upload_dir("scans") / token).read_bytes() == data
+    assert oct(os.stat(import_uploads.upload_dir("scans") / token).st_mode & 0o777) == "0o600"
 
     running = client.get(response["Location"], **ENGLISH).content.decode()
     assert 'hx-trigger="every 1s"' in running and "<progress" in running and 'data-state="running"' in running
@@ -326,7 +327,7 @@ def test_a_crash_inside_the_import_fails_the_batch_with_the_error(client, superv
             raise OSError(28, "No space left on device")
         return progress
 
-    monkeypatch.setattr(uploads, "_progress_writer", failing_writer)
+    monkeypatch.setattr(import_uploads, "_progress_writer", failing_writer)
     batch = run_background(ImportBatch.objects.get())
 
     assert batch.state == "failed"
@@ -340,15 +341,15 @@ def test_a_kept_file_that_is_gone_fails_the_batch_and_a_second_run_changes_nothi
     upload(client, scan_csv(ROWS[:2]).getvalue())
     batch = ImportBatch.objects.get()
     [token] = kept_files()
-    os.remove(uploads.upload_dir() / token)
+    os.remove(import_uploads.upload_dir("scans") / token)
 
-    uploads.scan_import_run(batch_id=batch.pk, token=token, language="en")
+    import_uploads.upload_run(batch_id=batch.pk, token=token, language="en")
 
     batch.refresh_from_db()
     assert (batch.state, batch.error) == ("failed", "The uploaded file is gone: the import cannot run. "
                                                     "Upload the file again.")
     finished = batch.finished_at
-    uploads.scan_import_run(batch_id=batch.pk, token=token, language="en")
+    import_uploads.upload_run(batch_id=batch.pk, token=token, language="en")
     batch.refresh_from_db()
     assert (batch.state, batch.finished_at) == ("failed", finished)
 
@@ -359,7 +360,7 @@ def test_a_run_never_reads_outside_the_upload_folder(supervisor, data_dir):
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "secret_key").write_text("not a scan file")
 
-    uploads.scan_import_run(batch_id=batch.pk, token="../../secret_key", language="en")
+    import_uploads.upload_run(batch_id=batch.pk, token="../../secret_key", language="en")
 
     batch.refresh_from_db()
     assert batch.state == "failed" and "gone" in batch.error
@@ -370,10 +371,10 @@ def test_an_import_with_no_sign_of_life_for_half_an_hour_is_failed(client, super
     client.force_login(supervisor)
     upload(client, scan_csv(ROWS[:2]).getvalue())
     batch = ImportBatch.objects.get()
-    ImportBatch.objects.filter(pk=batch.pk).update(progress_at=timezone.now() - uploads.STALLED_AFTER
+    ImportBatch.objects.filter(pk=batch.pk).update(progress_at=timezone.now() - import_uploads.STALLED_AFTER
                                                    - timezone.timedelta(seconds=5))
     other = ImportBatch.objects.create(point=PointFactory(), kind="scans", file_name="o.csv", sha256="",
-                                       progress_at=timezone.now() - uploads.STALLED_AFTER * 2)
+                                       progress_at=timezone.now() - import_uploads.STALLED_AFTER * 2)
 
     html = client.get(reverse("scan_import_detail", args=[batch.pk]), **ENGLISH).content.decode()
 

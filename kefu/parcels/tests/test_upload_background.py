@@ -18,10 +18,10 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.urls import reverse
 
+from kefu.imports import uploads as import_uploads
 from kefu.imports.models import ImportBatch
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import PointFactory, UserFactory
-from kefu.parcels import uploads
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import redis_up, scan, scan_csv
 
@@ -56,7 +56,7 @@ def import_threads(transactional_db):
     yield
     connection_created.disconnect(_read_uncommitted)
     for thread in threading.enumerate():
-        if thread.name.startswith("kefu-scan-import-"):
+        if thread.name.startswith(import_uploads.THREAD_PREFIX):
             thread.join(120)
 
 
@@ -104,7 +104,7 @@ def test_the_import_runs_in_a_background_thread_and_the_page_follows_its_progres
             batch.rejected_rows) == ("done", "gb18030", 2 * n, 2 * n, 0, 0), batch.error
     assert batch.bytes_read == batch.size == len(data)
     assert ScanEvent.objects.count() == 2 * n and Waybill.objects.count() == n
-    assert os.listdir(uploads.upload_dir()) == []
+    assert os.listdir(import_uploads.upload_dir("scans")) == []
     # The request did not wait for the import, and the poll saw it move.
     assert seen_running, "the upload request waited for the import"
     assert percents == sorted(percents)
@@ -117,7 +117,7 @@ def test_uploads_waiting_at_once_run_one_after_the_other_in_upload_order(client,
     client.force_login(supervisor)
     # The test takes the first turn, so all three uploads are in before any import starts
     # (as behind a long import in a busy server's process).
-    mine = uploads.TURNS.take()
+    mine = import_uploads.TURNS.take()
     try:
         for name, first in (("a.csv", 0), ("b.csv", 1000), ("c.csv", 2000)):
             data = scan_csv([scan(f"YT{i:010d}", "到件", "2026-11-20 09:00") for i in range(first, first + 1500)])
@@ -125,8 +125,8 @@ def test_uploads_waiting_at_once_run_one_after_the_other_in_upload_order(client,
         time.sleep(0.3)
         assert list(ImportBatch.objects.values_list("state", "total_rows")) == [("running", 0)] * 3
     finally:
-        assert uploads.TURNS.wait(mine, 0)
-        uploads.TURNS.done(mine)
+        assert import_uploads.TURNS.wait(mine, 0)
+        import_uploads.TURNS.done(mine)
 
     batches = [wait_until_finished(b.pk) for b in ImportBatch.objects.order_by("pk")]
 
@@ -137,7 +137,7 @@ def test_uploads_waiting_at_once_run_one_after_the_other_in_upload_order(client,
 
 
 def test_turns_skip_a_ticket_given_back_out_of_order():
-    turns = uploads.Turns()
+    turns = import_uploads.Turns()
     first, second, third = turns.take(), turns.take(), turns.take()
     turns.done(second)  # its thread never started
     assert not turns.wait(third, 0)
@@ -151,7 +151,7 @@ def test_a_crash_in_the_background_thread_fails_the_batch(client, supervisor, mo
             raise RuntimeError("the disk went away")
         return progress
 
-    monkeypatch.setattr(uploads, "_progress_writer", failing_writer)
+    monkeypatch.setattr(import_uploads, "_progress_writer", failing_writer)
     client.force_login(supervisor)
     client.post(reverse("scan_imports"), {"file": SimpleUploadedFile(
         "s.csv", scan_csv([scan("YT0000000001", "到件", "2026-11-20 09:00")]).getvalue())}, **ENGLISH)
@@ -159,7 +159,7 @@ def test_a_crash_in_the_background_thread_fails_the_batch(client, supervisor, mo
     batch = wait_until_finished(ImportBatch.objects.get().pk)
 
     assert (batch.state, batch.error) == ("failed", "The import stopped with an error: RuntimeError: the disk went away")
-    assert os.listdir(uploads.upload_dir()) == []
+    assert os.listdir(import_uploads.upload_dir("scans")) == []
 
 
 @pytest.mark.postgres
@@ -195,4 +195,4 @@ def test_on_celery_a_worker_runs_the_import(client, supervisor, settings, data_d
         worker.wait(20)
     assert (batch.state, batch.encoding, batch.created_rows, batch.bytes_read) == (
         "done", "gb18030", 2000, batch.size), batch.error
-    assert os.listdir(uploads.upload_dir()) == []
+    assert os.listdir(import_uploads.upload_dir("scans")) == []

@@ -20,7 +20,9 @@ class Command(BaseCommand):
                             help="also run the demo's simulated couriers (they acknowledge warnings)")
 
     def handle(self, *args, host, port, threads, workers=1, demo=False, **options):
-        from config.wsgi import application
+        from django.core.wsgi import get_wsgi_application
+
+        application = get_wsgi_application()
 
         jobs = None
         if settings.KEFU_EMBEDDED_JOBS:

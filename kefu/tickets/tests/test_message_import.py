@@ -8,10 +8,10 @@ from kefu.core.business_time import SHANGHAI
 from kefu.customers.models import Customer
 from kefu.customers.tests.factories import CustomerFactory
 from kefu.imports.models import ImportBatch, RejectedRow
-from kefu.imports.services import platform_messages_import
 from kefu.imports.tests.files import HEADER, csv_bytes, message, xlsx_bytes
 from kefu.orgs.models import Queue
 from kefu.orgs.tests.factories import AgentFactory, PointFactory
+from kefu.tickets.message_import import platform_messages_import
 from kefu.tickets.models import Channel, Kind, Priority, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -367,7 +367,7 @@ def test_the_queue_given_is_used():
 
 
 def test_an_unexpected_error_fails_the_batch_and_keeps_the_rows_before_it(monkeypatch):
-    from kefu.imports import services
+    from kefu.tickets import message_import as services
 
     point = PointFactory()
     real = services._create_ticket

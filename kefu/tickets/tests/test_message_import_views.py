@@ -15,6 +15,7 @@ from kefu.imports.models import ImportBatch
 from kefu.imports.tests.files import csv_bytes, message, xlsx_bytes
 from kefu.orgs.models import Queue, Role
 from kefu.orgs.tests.factories import AgentFactory, PointFactory, UserFactory
+from kefu.tickets.importers import PLATFORM_MESSAGES
 from kefu.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -156,9 +157,9 @@ def test_the_upload_still_checks_the_csrf_token():
 
 def test_the_import_list_shows_only_the_own_points_batches(client):
     point, other = PointFactory(), PointFactory()
-    mine = ImportBatch.objects.create(point=point, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+    mine = ImportBatch.objects.create(point=point, kind=PLATFORM_MESSAGES,
                                       file_name="mine.csv", sha256="0" * 64)
-    ImportBatch.objects.create(point=other, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+    ImportBatch.objects.create(point=other, kind=PLATFORM_MESSAGES,
                                file_name="theirs.csv", sha256="1" * 64)
     client.force_login(AgentFactory(point=point))
 
@@ -170,7 +171,7 @@ def test_the_import_list_shows_only_the_own_points_batches(client):
 
 @pytest.mark.parametrize("name", ["import_detail", "import_rejects_csv"])
 def test_an_agent_of_another_point_gets_404_for_a_batch(client, name):
-    batch = ImportBatch.objects.create(point=PointFactory(), kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+    batch = ImportBatch.objects.create(point=PointFactory(), kind=PLATFORM_MESSAGES,
                                        file_name="a.csv", sha256="0" * 64)
     client.force_login(AgentFactory(point=PointFactory()))
 
@@ -180,7 +181,7 @@ def test_an_agent_of_another_point_gets_404_for_a_batch(client, name):
 @pytest.mark.parametrize("role", [Role.COURIER, Role.PICKUP, Role.DRIVER, Role.DEPT_HEAD, Role.CUSTOMER])
 def test_only_cs_staff_may_import(client, role):
     point = PointFactory()
-    batch = ImportBatch.objects.create(point=point, kind=ImportBatch.Kind.PLATFORM_MESSAGES,
+    batch = ImportBatch.objects.create(point=point, kind=PLATFORM_MESSAGES,
                                        file_name="a.csv", sha256="0" * 64)
     client.force_login(UserFactory(point=point, role=role))
 

@@ -10,3 +10,6 @@ class Deduction(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["point", "number"], name="sample_deduction_once")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.amount}"

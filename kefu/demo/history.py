@@ -30,7 +30,7 @@ from kefu.orgs.models import Area, User
 from kefu.tickets import services as ticket_services
 from kefu.tickets import sla
 from kefu.tickets.models import Category, Channel, Event, FollowUp, Message, Status, Ticket
-from kefu.tickets.services import priority_for
+from kefu.tickets.routing import priority_for
 from kefu.tickets.taxonomy import guess_category_code, guess_kind
 
 WEEKDAY_FACTOR = (1.12, 1.06, 1.02, 1.0, 0.98, 0.9, 0.86)  # Monday first: weekend parcels land on Monday
@@ -208,7 +208,7 @@ class Generator:
 
     # -- routing --------------------------------------------------------------------
     def route(self, draft: Draft) -> tuple[User | None, str]:
-        """`ticket_services.choose_assignee`, with the open load of each agent replayed in memory."""
+        """`kefu.tickets.routing.choose_assignee`, with the open load of each agent replayed in memory."""
         area = draft.area or (draft.customer.area if draft.customer else None)
         if area is not None and area.owner is not None and area.owner.is_active:
             return area.owner, "area_owner"

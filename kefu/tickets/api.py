@@ -42,7 +42,7 @@ def _category(user: User, code: str) -> Category:
     return category
 
 
-# Routing (services.choose_assignee) reads the area's owner first: joined here,
+# Routing (routing.choose_assignee) reads the area's owner first: joined here,
 # it costs ticket_create no further query. `get`, not `first`: no ORDER BY to build.
 
 

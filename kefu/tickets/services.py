@@ -7,12 +7,9 @@ Times are aware datetimes (stored UTC, shown Asia/Shanghai).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -25,6 +22,7 @@ from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, NetworkPoint, Role, User
 from kefu.tickets import events, loads, notices, permissions, sla
+from kefu.tickets.attachments import attachment_add
 from kefu.tickets.models import (
     Attachment,
     Category,
@@ -36,6 +34,7 @@ from kefu.tickets.models import (
     Status,
     Ticket,
 )
+from kefu.tickets.routing import Assignment, choose_assignee, priority_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,69 +49,12 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.CLOSED: {Status.REOPENED},
 }
 
-ALLOWED_ATTACHMENT_TYPES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
-    "application/pdf": (b"%PDF",),
-    "audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
-    "audio/wav": (b"RIFF",),
-    "audio/amr": (b"#!AMR",),
-    "video/mp4": (),  # ftyp box at offset 4, checked below
-}
-EXTENSION_TYPES = {
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-    "webp": "image/webp", "pdf": "application/pdf", "mp3": "audio/mpeg", "wav": "audio/wav",
-    "amr": "audio/amr", "mp4": "video/mp4",
-}
-
-
 def ticket_link(ticket: Ticket) -> str:
     return reverse("ticket_detail", args=[ticket.pk])
 
 
 def _notice_params(ticket: Ticket) -> dict:
     return {"ref": ticket.reference, "subject": ticket.subject[:80]}
-
-
-def priority_for(*, customer: Customer | None, category: Category | None, kind: str) -> int:
-    """KA first (seed 001); high-end next; an urgent category (lost parcel, false
-    sign-off …) or a feedback from a regular customer climbs one step; a plain
-    inquiry from a regular customer is low."""
-    tier = customer.tier if customer else Customer.Tier.REGULAR
-    base = {
-        Customer.Tier.KA: Priority.URGENT,
-        Customer.Tier.HIGH: Priority.HIGH,
-        Customer.Tier.MID: Priority.NORMAL,
-        Customer.Tier.REGULAR: Priority.NORMAL if kind == Kind.FEEDBACK else Priority.LOW,
-    }[tier]
-    if category is not None and category.urgent:
-        base -= 1
-    return max(int(Priority.URGENT), int(base))
-
-
-@dataclass(frozen=True)
-class Assignment:
-    agent: User | None
-    reason: str
-
-
-def choose_assignee(
-    *, point: NetworkPoint, queue: str, area: Area | None, customer: Customer | None
-) -> Assignment:
-    """Regional ownership first (区域服务包干), then the KA's named agent (一对一),
-    then the least-loaded agent of the queue who is on shift."""
-    if area is not None and area.owner_id and area.owner.is_active:
-        return Assignment(area.owner, "area_owner")
-    if customer is not None and customer.named_agent_id and customer.named_agent.is_active:
-        return Assignment(customer.named_agent, "named_agent")
-    from kefu.tickets.selectors import least_loaded_agent
-
-    agent = least_loaded_agent(point_id=point.pk, queue=queue)
-    if agent is not None:
-        return Assignment(agent, "least_loaded")
-    return Assignment(None, "unassigned")
 
 
 def ticket_create(
@@ -500,58 +442,6 @@ def ticket_update(*, ticket: Ticket, actor: User, **fields) -> Ticket:
         ticket.save(update_fields=changed + ["updated_at"])
         events.record(ticket=ticket, verb=Event.Verb.UPDATED, actor=actor, fields=changed)
     return ticket
-
-
-def _sniff_type(head: bytes, declared: str) -> bool:
-    if declared == "video/mp4":
-        return head[4:8] == b"ftyp"
-    prefixes = ALLOWED_ATTACHMENT_TYPES.get(declared, ())
-    return any(head.startswith(p) for p in prefixes)
-
-
-@transaction.atomic
-def attachment_add(
-    *, ticket: Ticket, actor: User, upload: UploadedFile, message: Message | None = None
-) -> Attachment:
-    """Keep a piece of evidence (photo, call recording, PDF). The type is taken
-    from the name's extension and checked against the file's first bytes. Whoever may
-    write on the ticket may attach (its staff, its customer's contact)."""
-    _check_attach(actor, ticket)
-    if upload.size > settings.KEFU_MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": _("The file is larger than %(mb)s MB.")
-                               % {"mb": settings.KEFU_MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
-    name = (upload.name or "file").rsplit("/", 1)[-1][:200]
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    content_type = EXTENSION_TYPES.get(ext)
-    if content_type is None:
-        raise ValidationError({"file": _("This type of file is not accepted: %(name)s") % {"name": name}})
-    upload.seek(0)
-    head = upload.read(16)
-    if not _sniff_type(head, content_type):
-        raise ValidationError({"file": _("The file's content does not match its type: %(name)s") % {"name": name}})
-    upload.seek(0)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    attachment = Attachment(
-        ticket=ticket, message=message, original_name=name, content_type=content_type,
-        size=upload.size, sha256=digest.hexdigest(), uploaded_by=actor,
-    )
-    attachment.file.save("evidence", upload, save=False)
-    attachment.save()
-    events.record(ticket=ticket, verb=Event.Verb.ATTACHED, actor=actor, name=name, size=upload.size)
-    return attachment
-
-
-def _check_attach(actor: User | None, ticket: Ticket) -> None:
-    for action in ("note", "message"):
-        try:
-            permissions.check_action(actor, action, ticket)
-        except PermissionDenied:
-            continue
-        return
-    raise PermissionDenied
 
 
 @transaction.atomic

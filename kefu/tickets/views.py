@@ -19,7 +19,7 @@ from kefu.core.upload_limits import upload_refused
 from kefu.imports import selectors as import_selectors
 from kefu.imports.views import rejects_csv
 from kefu.orgs import selectors as org_selectors
-from kefu.tickets import forms, message_import, permissions, selectors, services, sla
+from kefu.tickets import attachments, forms, message_import, permissions, selectors, services, sla
 from kefu.tickets.importers import PLATFORM_MESSAGES
 from kefu.tickets.models import Channel, FollowUp, Status
 
@@ -95,7 +95,7 @@ def ticket_new(request):
                     contact_name=d["contact_name"], contact_phone=d["contact_phone"], area=d["area"],
                 )
                 for f in d["files"]:
-                    services.attachment_add(ticket=ticket, actor=request.user, upload=f)
+                    attachments.attachment_add(ticket=ticket, actor=request.user, upload=f)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -302,7 +302,7 @@ def portal_new(request):
                     contact_name=str(user), contact_phone=user.phone,
                 )
                 for f in d["files"]:
-                    services.attachment_add(ticket=ticket, actor=user, upload=f)
+                    attachments.attachment_add(ticket=ticket, actor=user, upload=f)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -10,7 +10,7 @@ from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Queue, Role
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
-from kefu.tickets import notices, services
+from kefu.tickets import attachments, notices, routing, services
 from kefu.tickets.models import Category, Channel, Event, Kind, Message, Priority, Status, Ticket
 from kefu.tickets.sla_sweep import sla_sweep
 
@@ -65,10 +65,10 @@ def test_priority_rules():
     delay = Category.objects.get(code="delay", point=None)
     regular = CustomerFactory(point=point, tier=Customer.Tier.REGULAR)
     high = CustomerFactory(point=point, tier=Customer.Tier.HIGH)
-    assert services.priority_for(customer=regular, category=delay, kind=Kind.INQUIRY) == Priority.LOW
-    assert services.priority_for(customer=regular, category=delay, kind=Kind.FEEDBACK) == Priority.NORMAL
-    assert services.priority_for(customer=regular, category=lost, kind=Kind.FEEDBACK) == Priority.HIGH
-    assert services.priority_for(customer=high, category=lost, kind=Kind.INQUIRY) == Priority.URGENT
+    assert routing.priority_for(customer=regular, category=delay, kind=Kind.INQUIRY) == Priority.LOW
+    assert routing.priority_for(customer=regular, category=delay, kind=Kind.FEEDBACK) == Priority.NORMAL
+    assert routing.priority_for(customer=regular, category=lost, kind=Kind.FEEDBACK) == Priority.HIGH
+    assert routing.priority_for(customer=high, category=lost, kind=Kind.INQUIRY) == Priority.URGENT
 
 
 def test_sla_due_times_use_business_hours_across_national_day():
@@ -168,18 +168,18 @@ def test_attachment_type_is_checked_against_content(settings):
     agent = AgentFactory(point=point)
     ticket = create(point)
     png = SimpleUploadedFile("上楼照片.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
-    att = services.attachment_add(ticket=ticket, actor=agent, upload=png)
+    att = attachments.attachment_add(ticket=ticket, actor=agent, upload=png)
     assert att.content_type == "image/png" and att.size == 108
     assert "上楼" not in att.file.name  # stored under an opaque name
     fake = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00 not a pdf")
     with pytest.raises(ValidationError):
-        services.attachment_add(ticket=ticket, actor=agent, upload=fake)
+        attachments.attachment_add(ticket=ticket, actor=agent, upload=fake)
     exe = SimpleUploadedFile("run.exe", b"MZ")
     with pytest.raises(ValidationError):
-        services.attachment_add(ticket=ticket, actor=agent, upload=exe)
+        attachments.attachment_add(ticket=ticket, actor=agent, upload=exe)
     settings.KEFU_MAX_ATTACHMENT_BYTES = 50
     with pytest.raises(ValidationError):
-        services.attachment_add(ticket=ticket, actor=agent, upload=png)
+        attachments.attachment_add(ticket=ticket, actor=agent, upload=png)
 
 
 def test_sla_sweep_warns_then_breaches_once_each():

@@ -106,7 +106,7 @@ def open_table(
     return _open_csv(fileobj, required, lists)
 
 
-def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Table:
+def _open_csv(fileobj: IO[bytes], required: set[str], lists: bool = False) -> Table:  # noqa: C901 (encoding, dialect, header, then the rows' errors, each worded for a person)
     sample = fileobj.read(SAMPLE_BYTES)
     fileobj.seek(0)
     if not sample.strip():

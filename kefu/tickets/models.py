@@ -1,6 +1,6 @@
 """Tickets (问题件 / 工单 / 留言): the CS desk's unit of work.
 
-State machine (see README.md in this folder):
+State machine (README.md in this folder):
 
     new ─► open ─► waiting_customer ─► open …
                  └► waiting_internal (courier / department) ─► open …

@@ -53,7 +53,7 @@ def ticket_link(ticket: Ticket) -> str:
     return reverse("ticket_detail", args=[ticket.pk])
 
 
-def _notice_params(ticket: Ticket) -> dict:
+def notice_params(ticket: Ticket) -> dict:
     return {"ref": ticket.reference, "subject": ticket.subject[:80]}
 
 
@@ -124,7 +124,7 @@ def ticket_create(  # noqa: PLR0913 (a ticket's fields, keyword-only: the one do
             loads.note_routed(point_id=point.pk, agent_id=choice.agent.pk)
         if choice.agent is not None and notify_assignee and (actor is None or actor.pk != choice.agent.pk):
             notify(users=[choice.agent], verb=notices.TICKET_ASSIGNED,
-                   params=_notice_params(ticket), link=ticket_link(ticket))
+                   params=notice_params(ticket), link=ticket_link(ticket))
     return ticket
 
 
@@ -153,7 +153,7 @@ def _set_assignee(
                   **_assigned_data(agent, old=old, reason=reason))
     if agent is not None and notify_assignee and (actor is None or actor.pk != agent.pk):
         notify(users=[agent], verb=notices.TICKET_ASSIGNED,
-               params=_notice_params(ticket), link=ticket_link(ticket))
+               params=notice_params(ticket), link=ticket_link(ticket))
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -266,7 +266,7 @@ def ticket_customer_message(
         _set_status(ticket, Status.REOPENED, actor=actor, at=now)
     if ticket.assignee_id:
         notify(users=[ticket.assignee], verb=notices.CUSTOMER_MESSAGE,
-               params=_notice_params(ticket), link=ticket_link(ticket))
+               params=notice_params(ticket), link=ticket_link(ticket))
     return message
 
 
@@ -340,7 +340,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         _add_message(ticket, actor=actor, kind=Message.Kind.NOTE, body=reason, at=now)
     events.record(ticket=ticket, verb=Event.Verb.ESCALATED, actor=actor, at=now, to=lead.pk,
                   to_name=str(lead), reason=reason)
-    notify(users=[lead], verb=notices.ESCALATED, params=_notice_params(ticket),
+    notify(users=[lead], verb=notices.ESCALATED, params=notice_params(ticket),
            link=ticket_link(ticket))
     return ticket
 
@@ -368,7 +368,7 @@ def followup_request(
                   to=assigned_to.pk, to_name=str(assigned_to), due=due_at.isoformat())
     if ticket.is_open and ticket.status != Status.WAITING_INTERNAL:
         _set_status(ticket, Status.WAITING_INTERNAL, actor=actor, at=timezone.now())
-    notify(users=[assigned_to], verb=notices.FOLLOWUP, params=_notice_params(ticket),
+    notify(users=[assigned_to], verb=notices.FOLLOWUP, params=notice_params(ticket),
            link=ticket_link(ticket))
     return followup
 

@@ -18,7 +18,7 @@ from kefu.notifications.services import notify
 from kefu.orgs import selectors as org_selectors
 from kefu.tickets import events, notices, sla
 from kefu.tickets.models import Event, SLAState, Ticket
-from kefu.tickets.services import _notice_params, ticket_link
+from kefu.tickets.services import notice_params, ticket_link
 
 logger = logging.getLogger(__name__)
 
@@ -70,5 +70,5 @@ def _claim_and_notify(pk: int, *, field: str, verb: str, now: dt.datetime) -> bo
     notice = (
         notices.SLA_BREACH if verb == Event.Verb.SLA_BREACH else notices.SLA_WARNING
     )
-    notify(users=recipients, verb=notice, params=_notice_params(ticket), link=ticket_link(ticket))
+    notify(users=recipients, verb=notice, params=notice_params(ticket), link=ticket_link(ticket))
     return True

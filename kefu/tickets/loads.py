@@ -2,8 +2,8 @@
 least-loaded agent on shift.
 
 Counting is the costly part of routing: it reads every open ticket of the
-queue's agents, and routing runs on every new ticket (at a hundred thousand open
-tickets it was half of an API creation's time on PostgreSQL). So the counts of a
+queue's agents, and routing runs on every new ticket (with many open tickets it
+was a large part of an API creation's time: bench/README.md). So the counts of a
 point are kept in process for a few seconds:
 
 - the database counts them once per `LOAD_CACHE_SECONDS` per point and process;

@@ -2,8 +2,8 @@
 
 The equivalent `priority > 3 OR (priority = 3 AND id > 1234)` means the same
 rows, but PostgreSQL can only apply it as a filter while it walks an index from
-its start, so the cost of a page grows with its depth (118 ms at page 100 of a
-million tickets). A row comparison is an index bound on an index whose columns
+its start, so the cost of a page grows with its depth (bench/README.md: the
+queue page). A row comparison is an index bound on an index whose columns
 follow the row's, in order, after any equality columns: page 100 costs what
 page 1 does. SQLite has row values since 3.15 (Django 5.2 needs 3.31).
 """

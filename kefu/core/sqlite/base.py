@@ -5,8 +5,8 @@ SQLite lets one writer in at a time. A connection that finds the database
 locked sleeps in its busy handler — 1, 2, 5, 10, 15, 20, 25 … ms — and tries
 again, so under a steady stream of short write transactions (the API creating
 tickets from several threads and worker processes) the waiting connections
-sleep far longer than the writer holds the lock: the web server stood idle for
-a third of the time while requests queued.
+sleep far longer than the writer holds the lock: the web server stood idle
+while requests queued (decision 0004).
 
 Every `transaction.atomic` block here starts with `BEGIN IMMEDIATE` (settings),
 which takes SQLite's write lock. This backend takes `WriteLock` first: threads

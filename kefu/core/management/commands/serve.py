@@ -41,7 +41,7 @@ class Command(BaseCommand):
             if workers > 1:
                 # Few threads per worker: a process's threads take turns for the interpreter lock,
                 # and on SQLite the one holding the write lock would wait its turn while the others
-                # run (4 workers × 1–2 threads served 15–30 % more API writes than 2 × 4 on 2 cores).
+                # run (more workers of fewer threads served more API writes: bench/README.md).
                 _gunicorn(application, host=host, port=port, workers=workers, threads=threads or 2)
             else:
                 from waitress import serve

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema, Status
 
 from kefu.orgs.models import CS_ROLES, User
-from kefu.parcels.importer import scans_import_rows
+from kefu.parcels.ingest import scans_import_rows
 
 router = Router(tags=["scans"])
 MAX_SCANS = 10_000

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from kefu.imports import selectors as import_selectors
 from kefu.imports.models import ImportBatch
 from kefu.orgs.models import Role, User
-from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
+from kefu.parcels.ingest import DEFAULT_SCAN_MAPPING, scans_import
 from kefu.parcels.selectors import BOARD_ROLES
 
 logger = logging.getLogger(__name__)

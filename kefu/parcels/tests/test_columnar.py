@@ -1,4 +1,4 @@
-"""The column parser (kefu.parcels.columnar) reads large CSV files in the
+"""The column parser (kefu.parcels.ingest.columnar) reads large CSV files in the
 parser process: what it stores and rejects must be exactly what the row parser
 stores and rejects, line for line and reason for reason."""
 
@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from kefu.imports.readers import open_table
 from kefu.orgs.models import NetworkPoint, User
-from kefu.parcels import columnar, parse_worker, staging
-from kefu.parcels.cells import RowReader
-from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
+from kefu.parcels.ingest import DEFAULT_SCAN_MAPPING, columnar, scans_import, staging, worker
+from kefu.parcels.ingest.cells import RowReader
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER
 from kefu.parcels.tests.test_import_process import WAYBILL_FIELDS
@@ -193,10 +192,10 @@ def test_only_csv_files_without_quotes_are_read_by_columns(tmp_path):
     bare_cr = tmp_path / "cr.csv"
     bare_cr.write_bytes(plain.read_bytes().replace(b"\r\n", b"\r"))
 
-    assert parse_worker.columnar_applies(str(plain), table(plain)) is True
-    assert parse_worker.columnar_applies(str(quoted), table(quoted)) is False
-    assert parse_worker.columnar_applies(str(utf16), table(utf16)) is False
-    assert parse_worker.columnar_applies(str(bare_cr), table(bare_cr)) is False
+    assert worker.columnar_applies(str(plain), table(plain)) is True
+    assert worker.columnar_applies(str(quoted), table(quoted)) is False
+    assert worker.columnar_applies(str(utf16), table(utf16)) is False
+    assert worker.columnar_applies(str(bare_cr), table(bare_cr)) is False
 
 
 def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):

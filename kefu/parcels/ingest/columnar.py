@@ -43,8 +43,8 @@ import pyarrow.csv as pcsv
 from django.utils.translation import gettext as _
 
 from kefu.imports.readers import ImportFileError, Table
-from kefu.parcels.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
-from kefu.parcels.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
+from kefu.parcels.ingest.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
+from kefu.parcels.ingest.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
 
 BLOCK_BYTES = 1 << 18
 SCAN_SCHEMA = pa.schema([
@@ -142,7 +142,7 @@ class _Utf8Lines(io.RawIOBase):
     that is not valid text in `encoding` the stream ends after the last whole
     line before it and `error` says why: every row before it is stored, then the
     import fails saying where. (The row parser stores the chunks before the
-    one that holds the bad line.) `parse_worker.columnar_applies` admits only encodings whose
+    one that holds the bad line.) `worker.columnar_applies` admits only encodings whose
     characters never contain a line-feed byte, so lines split safely."""
 
     BLOCK = 1 << 20

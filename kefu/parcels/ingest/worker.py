@@ -21,7 +21,7 @@ chunk back through its stdout as length-prefixed pickles:
 The column parser's chunks also carry their rows grouped by waybill (`grouped`,
 the same three ways), which spares the database that GROUP BY.
 
-Run as `python -m kefu.parcels.parse_worker`; the job (path, column index,
+Run as `python -m kefu.parcels.ingest.worker`; the job (path, column index,
 points, …) arrives pickled on stdin. The child needs no database connection.
 """
 
@@ -149,7 +149,7 @@ class _SqliteStage:
 
     def put(self, rows: list) -> Staged:
         """A row parser's chunk (staging.SCAN_COLS) in table sN."""
-        from kefu.parcels.staging import SCAN_COLS, SqliteStore
+        from kefu.parcels.ingest.staging import SCAN_COLS, SqliteStore
 
         path = self._open()
         staged = Staged(count=len(rows), file=path, table=self._table(f"s{self.n}", SCAN_COLS, rows, SqliteStore))
@@ -160,8 +160,12 @@ class _SqliteStage:
         """A column chunk as `columnar.compact` gives it: tables cN (the code
         combinations), sN and gN; read through a join that gives SCAN_COLS and
         GROUP_COLS."""
-        from kefu.parcels.columnar import CODE_SET_COLS, COMPACT_GROUP_COLS, COMPACT_SCAN_COLS
-        from kefu.parcels.staging import SCAN_COLS
+        from kefu.parcels.ingest.columnar import (
+            CODE_SET_COLS,
+            COMPACT_GROUP_COLS,
+            COMPACT_SCAN_COLS,
+        )
+        from kefu.parcels.ingest.staging import SCAN_COLS
 
         path = self._open()
         n = self.n
@@ -193,7 +197,7 @@ def run(job: Job, out) -> None:
     from django.utils import translation
 
     from kefu.imports.readers import ImportFileError, open_table
-    from kefu.parcels import importer, staging
+    from kefu.parcels.ingest import importer, staging
 
     store = staging.PostgresStore(None) if job.vendor == "postgresql" else staging.SqliteStore(None)
     stage = _SqliteStage(job.stage_db) if job.vendor == "sqlite" and job.stage_db else None
@@ -225,8 +229,8 @@ def _columnar(job: Job, table, store, stage):
     """The file's chunks from the column parser, as `importer._Chunk`s."""
     import pyarrow as pa
 
-    from kefu.parcels import columnar, importer
-    from kefu.parcels.cells import RowReader
+    from kefu.parcels.ingest import columnar, importer
+    from kefu.parcels.ingest.cells import RowReader
 
     with contextlib.suppress(NotImplementedError):
         # jemalloc hands freed memory back sooner than Arrow's default pool (mimalloc): 40 MB less at peak.
@@ -255,7 +259,7 @@ def _pg_staged(chunk, store, batch_id: int | None) -> Staged:
     COPY text where a value does not convert."""
     import pyarrow as pa
 
-    from kefu.parcels import columnar
+    from kefu.parcels.ingest import columnar
 
     kinds = store.binary_kinds()
     data = grouped = None
@@ -296,6 +300,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     # Through the module's own name, so that what the chunks pickle is importable in the parent.
-    from kefu.parcels import parse_worker
+    from kefu.parcels.ingest import worker
 
-    parse_worker.main()
+    worker.main()

@@ -45,10 +45,10 @@ from kefu.customers.models import Customer
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, NetworkPoint, Region, Role, User
-from kefu.parcels import cells, parse_worker, staging
-from kefu.parcels.cells import REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
+from kefu.parcels.ingest import cells, staging, worker
+from kefu.parcels.ingest.cells import REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
+from kefu.parcels.ingest.staging import DELIVERY
 from kefu.parcels.rules import RuleBook
-from kefu.parcels.staging import DELIVERY
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class _Chunk:
-    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite); or a parse_worker.Staged
+    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite); or a worker.Staged
     rejects: list[tuple[int, str, list[str]]]  # (line, reason, cells)
     new_points: dict[str, int]  # code → provisional (negative) id, for codes first seen in this chunk
     position: int  # bytes of the file read so far, for progress; -1 at the end
@@ -156,7 +156,7 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
     restricted = restrict_to is not None
     if source is not None:
         path, file_name, required, table = source
-        job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
+        job = worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
                                vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
                                required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR,
                                batch_id=batch.pk)
@@ -314,7 +314,7 @@ def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reade
                  reader.take_days(), reader.point_ids(), duplicates)
 
 
-def _from_process(job: parse_worker.Job, store, table):
+def _from_process(job: worker.Job, store, table):
     """Yields the chunks a parser process makes of the file at `job.path`. On
     SQLite, outside a transaction, the process stages each chunk in a database
     file of its own that this connection ATTACHes while it stores the chunk, and
@@ -324,18 +324,18 @@ def _from_process(job: parse_worker.Job, store, table):
     workdir = tempfile.mkdtemp(prefix="kefu-scans-") if attach else None
     if attach:
         job.stage_db = os.path.join(workdir, "stage")
-    root = str(Path(parse_worker.__file__).resolve().parents[2])
+    root = str(Path(worker.__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen([sys.executable, "-m", "kefu.parcels.parse_worker"], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", "kefu.parcels.ingest.worker"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=env, cwd=root)
     attached = False
     try:
         # While the process starts: can the column parser read the file (it reads all of it)?
-        job.columnar = job.columnar and parse_worker.columnar_applies(job.path, table)
+        job.columnar = job.columnar and worker.columnar_applies(job.path, table)
         child.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         child.stdin.close()
         while True:
-            frame = parse_worker.read_frame(child.stdout)
+            frame = worker.read_frame(child.stdout)
             if frame is None:
                 code = child.wait()
                 logger.error("scan parser process stopped without a result, exit code %s", code)
@@ -354,12 +354,12 @@ def _from_process(job: parse_worker.Job, store, table):
             staged = payload.scans.file
             if staged is not None:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [staged])
+                    cursor.execute(f"ATTACH DATABASE %s AS {worker.STAGE_SCHEMA}", [staged])
                 attached = True
             yield payload
             if staged is not None:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+                    cursor.execute(f"DETACH DATABASE {worker.STAGE_SCHEMA}")
                 attached = False
                 os.unlink(staged)  # the parser process waits for this before it runs too far ahead
     finally:
@@ -370,7 +370,7 @@ def _from_process(job: parse_worker.Job, store, table):
         try:
             if attached:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+                    cursor.execute(f"DETACH DATABASE {worker.STAGE_SCHEMA}")
         finally:
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)

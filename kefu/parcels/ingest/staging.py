@@ -31,8 +31,8 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
+from kefu.parcels.ingest.worker import Staged
 from kefu.parcels.models import ScanType
-from kefu.parcels.parse_worker import Staged
 
 SCAN_COLS = ("point_id", "waybill_no", "scan_type", "scanned_at", "employee_no", "product",
              "promised_at", "area_code", "customer_code")
@@ -281,7 +281,7 @@ class _Store:
 
     def load_scans(self, cursor, rows, *, writable: bool = False) -> None:
         """The chunk's rows into the staging table. A parser process's chunk
-        (`parse_worker.Staged`) may be in a table of its own already, read from
+        (`worker.Staged`) may be in a table of its own already, read from
         there unless `writable` (the caller will rewrite it); and may come
         grouped by waybill as well (`Staged.grouped`), likewise."""
         if isinstance(rows, Staged):

@@ -11,18 +11,14 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kefu.parcels.ingest.importer import (
-        CHUNK_ROWS,
-        DEFAULT_SCAN_MAPPING,
-        scans_import,
-        scans_import_rows,
-    )
+    from kefu.parcels.ingest.importer import CHUNK_ROWS, scans_import, scans_import_rows
+    from kefu.parcels.ingest.shape import DEFAULT_SCAN_MAPPING
 
 # name → the module of the package that holds it
 EXPORTS = {
     "scans_import": "importer",
     "scans_import_rows": "importer",
-    "DEFAULT_SCAN_MAPPING": "importer",
+    "DEFAULT_SCAN_MAPPING": "shape",
     "CHUNK_ROWS": "importer",
 }
 __all__ = ["CHUNK_ROWS", "DEFAULT_SCAN_MAPPING", "scans_import", "scans_import_rows"]

@@ -7,9 +7,10 @@ that outlives a row — the points seen (new ones get provisional negative ids),
 the local days of the times read — and caches the parse of each raw cell
 value: times, scan types, points and codes repeat all day long.
 
-A staging row is (point id, waybill, scan type, time, employee, product,
-promised time, area, customer). Times are text as the store writes them (UTC);
-on PostgreSQL the codes are escaped for COPY's text format.
+A staging row is a tuple in `shape.SCAN_COLS` order (point id, waybill, scan
+type, time, employee, product, promised time, area, customer). Times are text
+as the store writes them (UTC); on PostgreSQL the codes are escaped for COPY's
+text format.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from django.utils.translation import gettext as _
 
 from kefu.core.tz import SHANGHAI
 from kefu.imports.readers import parse_local_datetime
+from kefu.parcels.ingest.shape import FIELDS, REQUIRED_SCAN_FIELDS
 from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent
 
 UTC = dt.UTC
-REQUIRED_SCAN_FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code")
-FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no", "product", "promised_at",
-          "area_code", "customer_code")
 WAYBILL_PATTERN = r"[A-Za-z0-9\-]{6,40}"
 _WAYBILL = re.compile(WAYBILL_PATTERN).fullmatch
 _CACHE_LIMIT = 200_000

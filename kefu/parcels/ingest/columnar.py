@@ -44,21 +44,28 @@ from django.utils.translation import gettext as _
 
 from kefu.imports.readers import ImportFileError, Table
 from kefu.parcels.ingest.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
-from kefu.parcels.ingest.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
+from kefu.parcels.ingest.shape import (
+    ARRIVAL,
+    CODE_SET_COLS,
+    COMPACT_GROUP_COLS,
+    DELIVERY,
+    INT_COLS,
+    PROBLEM,
+    RETURN,
+    SCAN_COLS,
+    SIGNOFF,
+)
 
 BLOCK_BYTES = 1 << 18
-SCAN_SCHEMA = pa.schema([
-    ("point_id", pa.int64()), ("waybill_no", pa.string()), ("scan_type", pa.int64()), ("scanned_at", pa.string()),
-    ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
-    ("area_code", pa.string()), ("customer_code", pa.string()),
-])
+# The staged scans as an Arrow table: the integer columns int64, the others text as the store writes it.
+SCAN_SCHEMA = pa.schema([(c, pa.int64() if c in INT_COLS else pa.string()) for c in SCAN_COLS])
 
 
 class ColumnChunk:
     """A chunk's accepted rows (`scans`, in SCAN_SCHEMA with the store's values:
     times as text, codes escaped for COPY on PostgreSQL, the store's NULL for a
     blank promised time), the same grouped by waybill (`grouped`, GROUP_COLS),
-    rejected rows and what the rows name, as `importer._Chunk` has them."""
+    rejected rows and what the rows name, as `shape.Chunk` has them."""
 
     def __init__(self, scans: pa.Table, grouped: pa.Table, rejects: list, duplicates: int):
         self.scans = scans
@@ -532,15 +539,6 @@ def copy_text(table: pa.Table, null: str) -> bytes:
     pcsv.write_csv(pa.Table.from_arrays(columns, names=table.column_names), out,
                    pcsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
     return out.getvalue()
-
-
-# The codes of a row (point, employee, product, area, customer) repeat all day: in the SQLite
-# staging tables each row names its combination of codes by number, and the combinations
-# are a small table of their own. A row then binds five values rather than nine.
-CODE_SET_COLS = ("point_id", "employee_no", "product", "area_code", "customer_code")
-COMPACT_SCAN_COLS = ("waybill_no", "scan_type", "scanned_at", "promised_at", "codes")
-COMPACT_GROUP_COLS = ("waybill_no", "codes", "arrived_at", "promised_at", "delivery_at", "signed_at",
-                      "returned_at", "problem_at")
 
 
 def compact(chunk: ColumnChunk) -> tuple[list[tuple], list[tuple], list[tuple]]:

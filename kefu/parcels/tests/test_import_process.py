@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import translation
 
 from kefu.orgs.models import NetworkPoint
-from kefu.parcels.ingest import importer, scans_import
+from kefu.parcels.ingest import importer, scans_import, shape
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER, scan, scan_csv
 
@@ -121,7 +121,7 @@ def test_a_file_that_stops_being_valid_text_in_the_process_keeps_the_chunks_befo
 def test_a_parser_process_that_fails_fails_the_batch_saying_why_and_logs_the_traceback(
         point, tmp_path, settings, monkeypatch, caplog):
     settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
-    monkeypatch.setattr(importer.worker.Job, "__reduce__", lambda job: (int, ("not a job",)))
+    monkeypatch.setattr(shape.Job, "__reduce__", lambda job: (int, ("not a job",)))
 
     batch = import_file(tmp_path, ROWS)
 
@@ -157,7 +157,7 @@ def test_outside_a_transaction_sqlite_reads_the_chunks_from_the_process_database
 
 
 def test_frames_survive_the_pipe():
-    from kefu.parcels.ingest.worker import read_frame, write_frame
+    from kefu.parcels.ingest.protocol import read_frame, write_frame
 
     pipe = io.BytesIO()
     write_frame(pipe, "chunk", {"rows": ["东区\t1"] * 3})

@@ -1,7 +1,7 @@
 """A scan row's cells, checked and turned into a staging row.
 
 `RowReader` is what both scan parsers share: the row-by-row parser
-(`importer._parse`, for spreadsheets, small files and the batch API) and the
+(`rows.parse`, for spreadsheets, small files and the batch API) and the
 column parser (`columnar`, for large CSV files). It holds the import's state
 that outlives a row — the points seen (new ones get provisional negative ids),
 the local days of the times read — and caches the parse of each raw cell

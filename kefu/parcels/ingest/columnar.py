@@ -1,6 +1,6 @@
 """The column parser: a large CSV scan file read and checked a column at a time.
 
-The row parser (`importer._parse`) costs about 12 µs a row in Python, more than
+The row parser (`rows.parse`) costs about 12 µs a row in Python, more than
 the database needs to store the row. Here Apache Arrow's CSV reader decodes
 and splits the file (GBK included) in C++, and the checks run once per
 *distinct* cell value rather than once per row: a day's file of a million scans

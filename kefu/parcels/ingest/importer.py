@@ -6,7 +6,7 @@ Default layout, one scan per row, headers in any order:
 Times are Asia/Shanghai local time.
 
 The file is read and stored in chunks, so a file of a million rows never sits
-in memory: row by row (`_parse`), or for a large CSV file a column at a time
+in memory: row by row (`rows.parse`), or for a large CSV file a column at a time
 (`columnar`, in the parser process). Each chunk goes to staging tables (COPY
 on PostgreSQL; executemany, or the parser process's own file, on SQLite) and
 from there into the real tables with
@@ -46,13 +46,12 @@ from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, NetworkPoint, Region, Role, User
 from kefu.parcels.ingest import cells, protocol, staging, worker
-from kefu.parcels.ingest.cells import RowReader, too_few_columns
+from kefu.parcels.ingest.rows import parse
 from kefu.parcels.ingest.shape import (
     AREA,
     COURIER,
     CUSTOMER,
     DEFAULT_SCAN_MAPPING,
-    DELIVERY,
     REQUIRED_SCAN_FIELDS,
     Chunk,
     Job,
@@ -150,8 +149,8 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
                                batch_id=batch.pk)
         chunks = _from_process(job, store, table)
     else:
-        chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,
-                                       fileobj=fileobj, chunk_rows=chunk_rows),
+        chunks = _in_background(parse(rows, index, points=points, restricted=restricted, store=store,
+                                      fileobj=fileobj, chunk_rows=chunk_rows),
                                 language=translation.get_language())
     refs = _References(unescape=store.vendor == "postgresql")
     with contextlib.closing(chunks):
@@ -249,59 +248,6 @@ def _courier(point_id: int, employee_no: str) -> int:
     return uid
 
 
-def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reader=None):
-    """The row-by-row parser: one pass over the rows, each checked by the
-    `cells.RowReader` (which caches what repeats), in chunks of `chunk_rows`."""
-    pg = store.vendor == "postgresql"
-    reader = reader or RowReader(index, points=points, restricted=restricted, store=store)
-    parse_row = reader.row
-    out: list = []
-    rejects: list = []
-    areas: set = set()
-    couriers: set = set()
-    customers: set = set()
-    products: set = set()
-    # PostgreSQL stores a new waybill's scans with a plain INSERT, which a repeated scan would fail.
-    # The point is part of the key: the same scan under another point still makes that point's waybill.
-    dedupe = pg
-    seen: set = set()
-    duplicates = 0
-    read = 0
-    for line, row in rows:
-        # A chunk is `chunk_rows` rows of the file, whatever becomes of them (the column parser cuts
-        # the same chunks): where a chunk ends decides which rows one waybill upsert sees.
-        if read == chunk_rows:
-            yield Chunk(out, rejects, reader.take_new_points(), _tell(fileobj), areas, couriers, customers,
-                         products, reader.take_days(), reader.point_ids(), duplicates)
-            out, rejects, seen, duplicates, read = [], [], set(), 0, 0
-            areas, couriers, customers, products = set(), set(), set(), set()
-        read += 1
-        try:
-            staged = parse_row(row)
-        except (ValueError, IndexError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else too_few_columns()
-            rejects.append((line, reason, row))
-            continue
-        pid, wb, kind, t, emp, product, p, area, cust = staged
-        if dedupe:
-            key = (pid, wb, kind, t)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-        if emp and kind == DELIVERY:
-            couriers.add((pid, emp))
-        if product:
-            products.add(product)
-        if area:
-            areas.add((pid, area))
-        if cust:
-            customers.add((pid, cust))
-        out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n" if pg else staged)
-    yield Chunk(out, rejects, reader.take_new_points(), -1, areas, couriers, customers, products,
-                 reader.take_days(), reader.point_ids(), duplicates)
-
-
 def _from_process(job: Job, store, table):
     """Yields the chunks a parser process makes of the file at `job.path`. On
     SQLite, outside a transaction, the process stages each chunk in a database
@@ -362,15 +308,6 @@ def _from_process(job: Job, store, table):
         finally:
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _tell(fileobj) -> int:
-    if fileobj is None:
-        return 0
-    try:
-        return fileobj.tell()
-    except (OSError, ValueError):
-        return 0
 
 
 _END = object()

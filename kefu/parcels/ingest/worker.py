@@ -4,7 +4,7 @@ Parsing a million rows takes seconds; in a thread it competes for the
 interpreter lock with the thread that feeds the database, and the two end up
 taking turns. In a child process it runs on the other core. The child reads the
 file itself (by path) with the column parser (`columnar`) when the file is a
-CSV it can read, else with the row parser (`importer._parse`), and hands each
+CSV it can read, else with the row parser (`rows`), and hands each
 chunk back through its stdout as length-prefixed pickles:
 
 - PostgreSQL: the chunk's rows as one block of COPY text (bytes), which the
@@ -125,7 +125,7 @@ def run(job: Job, out) -> None:
     from django.utils import translation
 
     from kefu.imports.readers import ImportFileError, open_table
-    from kefu.parcels.ingest import importer, staging
+    from kefu.parcels.ingest import rows, staging
     from kefu.parcels.ingest.shape import Staged
 
     store = staging.PostgresStore(None) if job.vendor == "postgresql" else staging.SqliteStore(None)
@@ -138,15 +138,15 @@ def run(job: Job, out) -> None:
                     write_frame(out, "chunk", chunk)
                 write_frame(out, "end", None)
                 return
-            for chunk in importer._parse(table.rows, job.index, points=job.points, restricted=job.restricted,
-                                         store=store, fileobj=fh, chunk_rows=job.chunk_rows):
-                rows = chunk.scans
+            for chunk in rows.parse(table.rows, job.index, points=job.points, restricted=job.restricted,
+                                    store=store, fileobj=fh, chunk_rows=job.chunk_rows):
+                scans = chunk.scans
                 if job.vendor == "postgresql":
-                    chunk.scans = Staged(count=len(rows), data="".join(rows).encode())
+                    chunk.scans = Staged(count=len(scans), data="".join(scans).encode())
                 elif stage is not None:
-                    chunk.scans = stage.put(rows)
+                    chunk.scans = stage.put(scans)
                 else:
-                    chunk.scans = Staged(count=len(rows), rows=rows)
+                    chunk.scans = Staged(count=len(scans), rows=scans)
                 write_frame(out, "chunk", chunk)
         except ImportFileError as exc:
             write_frame(out, "file-error", str(exc))

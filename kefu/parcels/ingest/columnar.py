@@ -1,7 +1,7 @@
 """The column parser: a large CSV scan file read and checked a column at a time.
 
-The row parser (`rows.parse`) costs about 12 µs a row in Python, more than
-the database needs to store the row. Here Apache Arrow's CSV reader decodes
+The row parser (`rows.parse`) spends more time on a row in Python than the
+database needs to store it. Here Apache Arrow's CSV reader decodes
 and splits the file (GBK included) in C++, and the checks run once per
 *distinct* cell value rather than once per row: a day's file of a million scans
 holds a few tens of thousands of distinct times and a handful of scan types,
@@ -374,7 +374,7 @@ def _times(column: pa.Array, reader: RowReader, check) -> tuple[pa.Array, pa.Arr
         return _each(column, check, pa.string())
     local = pc.if_else(plain, local, pa.scalar(None, local.type))
     reader.days.update(pc.unique(pc.cast(local, pa.date32())).drop_null().to_pylist())
-    # A cast writes "YYYY-MM-DD HH:MM:SS" (strftime costs twenty times as much).
+    # A cast writes "YYYY-MM-DD HH:MM:SS" (strftime costs far more).
     text = pc.cast(pc.subtract(local, _UTC_OFFSET), pa.string())
     if reader.time_suffix:
         text = pc.binary_join_element_wise(text, reader.time_suffix, "")
@@ -398,7 +398,7 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
     """One row per (point, waybill) of the chunk, as `staging`'s GROUPED statement makes it.
 
     Arrow's hash aggregation of strings holds a copy of every string in its
-    state (60 MB at 50,000 rows), so each string column is aggregated as the
+    state, so each string column is aggregated as the
     rank of its value among the column's distinct values (`_Ranked`): MIN and
     MAX of ranks are MIN and MAX of the strings, byte by byte as SQLite and a
     "C" collation compare them. On PostgreSQL (`null` is COPY's "\\N") the codes
@@ -469,7 +469,7 @@ class _Ranked:
 
 # PostgreSQL's binary COPY: a header, then per row the number of fields and each field as
 # its length (-1: NULL) and its bytes, big-endian; a trailer. The server then parses no text:
-# a time is 8 bytes, not a string to read (half of the time a text COPY of the waybills took).
+# a time is 8 bytes, not a string to read (reading the times was much of a text COPY's work).
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 BINARY_TRAILER = b"\xff\xff"
 _NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.binary())

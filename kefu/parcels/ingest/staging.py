@@ -444,7 +444,7 @@ class PostgresStore(_Store):
 
     def store_chunk(self, cursor, *, batch_id: int) -> int:
         """Waybills first, noting which are new: a new waybill's scans cannot be
-        in the table yet, so they go in with a plain INSERT, half the work of
+        in the table yet, so they go in with a plain INSERT, less work than
         `ON CONFLICT` (which probes the unique index before each row), or, when
         most of the chunk's waybills are new and the scans are COPY data still,
         all of them straight in by COPY. The chunk holds no duplicate scans (the parser drops

@@ -163,7 +163,7 @@ def _columnar(job: Job, table, store, stage):
     from kefu.parcels.ingest.shape import Chunk, Staged
 
     with contextlib.suppress(NotImplementedError):
-        # jemalloc hands freed memory back sooner than Arrow's default pool (mimalloc): 40 MB less at peak.
+        # jemalloc hands freed memory back sooner than Arrow's default pool (mimalloc): a lower peak.
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
     reader = RowReader(job.index, points=job.points, restricted=job.restricted, store=store)
@@ -215,8 +215,8 @@ def main() -> None:
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         # The parser needs the scan import's models and the translations (LOCALE_PATHS), not
-        # the admin, the web pages or the API: loading those was half of its start (0.3 s of 0.6),
-        # which every import waits for before its first chunk.
+        # the admin, the web pages or the API: loading those was much of its start, which every
+        # import waits for before its first chunk.
         settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app in PARSER_APPS]
         django.setup()
         # The job comes after the start: the importer checks the file meanwhile.

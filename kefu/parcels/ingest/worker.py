@@ -21,8 +21,12 @@ chunk back through its stdout as length-prefixed pickles:
 The column parser's chunks also carry their rows grouped by waybill (`grouped`,
 the same three ways), which spares the database that GROUP BY.
 
-Run as `python -m kefu.parcels.ingest.worker`; the job (path, column index,
-points, …) arrives pickled on stdin. The child needs no database connection.
+Run as `python -m kefu.parcels.ingest.worker`; the job (`shape.Job`: path,
+column index, points, …) arrives pickled on stdin, the frames go out as
+`protocol` writes them. The child needs no database connection. It loads this
+module before `django.setup()`: what needs Django (the models behind `shape`,
+`cells`, the parsers, the stores) is imported inside the functions, and Arrow
+only when the column parser runs.
 """
 
 from __future__ import annotations

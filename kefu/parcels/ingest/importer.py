@@ -144,9 +144,8 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
     if source is not None:
         path, file_name, required, table = source
         job = Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
-                               vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
-                               required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR,
-                               batch_id=batch.pk)
+                  vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
+                  required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR, batch_id=batch.pk)
         chunks = _from_process(job, store, table)
     else:
         chunks = _in_background(parse(rows, index, points=points, restricted=restricted, store=store,

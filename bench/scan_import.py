@@ -119,7 +119,7 @@ def _child_import(file: str, chunk_rows: int | None) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from kefu.parcels.importer import scans_import
+    from kefu.parcels.ingest import scans_import
     from kefu.parcels.models import Waybill
 
     kwargs = {"chunk_rows": chunk_rows} if chunk_rows else {}
@@ -132,7 +132,7 @@ def _child_import(file: str, chunk_rows: int | None) -> None:
         "created": batch.created_rows, "duplicates": batch.duplicate_rows, "rejected": batch.rejected_rows,
         "waybills": Waybill.objects.count(),
         "importer_peak_rss_mb": _peak_rss_mb(),
-        # The parser process of a large file (kefu/parcels/parse_worker.py) has memory of its own.
+        # The parser process of a large file (kefu/parcels/ingest/worker.py) has memory of its own.
         "parser_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "cpu_s": {"importer": round(time.process_time(), 2),
                   "parser": round(sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]), 2)},

@@ -119,7 +119,7 @@ KEFU_MAX_IMPORT_BYTES = env.env_int("KEFU_MAX_IMPORT_MB", 50) * 1024 * 1024
 KEFU_MAX_SCAN_IMPORT_BYTES = env.env_int("KEFU_MAX_SCAN_IMPORT_MB", 2048) * 1024 * 1024
 # Scan files from this size up are parsed in a process of their own (on the other core).
 KEFU_SCAN_PARSE_PROCESS_BYTES = env.env_int("KEFU_SCAN_PARSE_PROCESS_KB", 4096) * 1024
-# Such a file, when it is a CSV of one line per row, is read a column at a time (kefu/parcels/columnar.py).
+# Such a file, when it is a CSV of one line per row, is read a column at a time (kefu/parcels/ingest/columnar.py).
 KEFU_SCAN_COLUMNAR = env.env_bool("KEFU_SCAN_COLUMNAR", True)
 # PostgreSQL: a full warning sweep marks misses on a second connection while it raises warnings.
 KEFU_SWEEP_OVERLAP = env.env_bool("KEFU_SWEEP_OVERLAP", True)

@@ -21,7 +21,7 @@ from django.conf import settings
 from kefu.core.tz import SHANGHAI
 from kefu.customers.models import Customer
 from kefu.orgs.models import Area, NetworkPoint
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 
 SH = SHANGHAI
 HEADER = ["运单号", "扫描类型", "扫描时间", "网点编号", "员工工号", "产品类型", "签收时限", "片区", "客户编号"]

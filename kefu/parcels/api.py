@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema, Status
 
 from kefu.orgs.models import User
 from kefu.parcels import permissions
-from kefu.parcels.importer import scans_import_rows
+from kefu.parcels.ingest import scans_import_rows
 
 router = Router(tags=["scans"])
 MAX_SCANS = 10_000

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kefu.imports.readers import EXCEL_SUFFIXES
-from kefu.parcels.importer import DEFAULT_SCAN_MAPPING
+from kefu.parcels.ingest import DEFAULT_SCAN_MAPPING
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.uploads import too_big_message
 

@@ -22,8 +22,8 @@ from kefu.imports import uploads
 from kefu.imports.models import ImportBatch
 from kefu.orgs.models import User
 from kefu.parcels import permissions
-from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
 from kefu.parcels.importers import SCANS
+from kefu.parcels.ingest import DEFAULT_SCAN_MAPPING, scans_import
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from kefu.demo import org as demo_org
 from kefu.demo.jobs import demo_couriers_job
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import PointFactory, UserFactory
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import scan, scan_csv

@@ -12,7 +12,7 @@ from kefu.customers.tests.factories import CustomerFactory
 from kefu.imports.models import ImportBatch
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import AreaFactory, PointFactory, UserFactory
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import scan, scan_csv

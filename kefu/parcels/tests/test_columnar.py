@@ -1,4 +1,4 @@
-"""The column parser (kefu.parcels.columnar) reads large CSV files in the
+"""The column parser (kefu.parcels.ingest.columnar) reads large CSV files in the
 parser process: what it stores and rejects must be exactly what the row parser
 stores and rejects, line for line and reason for reason."""
 
@@ -10,9 +10,15 @@ from hypothesis import strategies as st
 
 from kefu.imports.readers import open_table
 from kefu.orgs.models import NetworkPoint, User
-from kefu.parcels import columnar, parse_worker, staging
-from kefu.parcels.cells import RowReader
-from kefu.parcels.importer import DEFAULT_SCAN_MAPPING, scans_import
+from kefu.parcels.ingest import (
+    DEFAULT_SCAN_MAPPING,
+    columnar,
+    protocol,
+    scans_import,
+    shape,
+    staging,
+)
+from kefu.parcels.ingest.cells import RowReader
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER
 from kefu.parcels.tests.test_import_process import WAYBILL_FIELDS
@@ -193,10 +199,10 @@ def test_only_csv_files_without_quotes_are_read_by_columns(tmp_path):
     bare_cr = tmp_path / "cr.csv"
     bare_cr.write_bytes(plain.read_bytes().replace(b"\r\n", b"\r"))
 
-    assert parse_worker.columnar_applies(str(plain), table(plain)) is True
-    assert parse_worker.columnar_applies(str(quoted), table(quoted)) is False
-    assert parse_worker.columnar_applies(str(utf16), table(utf16)) is False
-    assert parse_worker.columnar_applies(str(bare_cr), table(bare_cr)) is False
+    assert protocol.columnar_applies(str(plain), table(plain)) is True
+    assert protocol.columnar_applies(str(quoted), table(quoted)) is False
+    assert protocol.columnar_applies(str(utf16), table(utf16)) is False
+    assert protocol.columnar_applies(str(bare_cr), table(bare_cr)) is False
 
 
 def test_a_chunk_comes_grouped_by_waybill_as_the_store_would_group_it(tmp_path):
@@ -372,7 +378,7 @@ def test_binary_copy_data_of_sliced_chunked_and_blank_columns():
         "arrived_at": pa.chunked_array([[f"2026-11-2{i} 0{i}:00:00+00:00" for i in range(n)]]),
         **{c: pa.array([None] * n, pa.string())
            for c in ("promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")},
-    }).select(staging.GROUP_COLS).slice(2, 4)
+    }).select(shape.GROUP_COLS).slice(2, 4)
     text, binary = stored_both_ways(grouped, store)
     assert binary == text
     assert [row[1] for row in text] == ["waybill_no2", "waybill_no3", "waybill_no4", "waybill_no5"]

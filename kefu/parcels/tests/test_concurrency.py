@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections
 
 from kefu.orgs.tests.factories import PointFactory
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import ParcelWarning, WaybillMark
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import redis_up, scan, scan_csv

@@ -14,7 +14,7 @@ from kefu.imports.models import ImportBatch
 from kefu.imports.tests.files import xlsx_bytes
 from kefu.orgs.models import Area, NetworkPoint, Role, User
 from kefu.orgs.tests.factories import AreaFactory, PointFactory, UserFactory
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import ScanEvent, ScanType, Waybill
 from kefu.parcels.tests.helpers import HEADER, at, scan, scan_csv
 

@@ -1,4 +1,4 @@
-"""Large scan files are parsed in a child process (kefu.parcels.parse_worker):
+"""Large scan files are parsed in a child process (kefu.parcels.ingest.worker):
 the results must be exactly those of the in-thread parser."""
 
 import io
@@ -11,8 +11,7 @@ from django.db import connection
 from django.utils import translation
 
 from kefu.orgs.models import NetworkPoint
-from kefu.parcels import importer
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import importer, scans_import, shape
 from kefu.parcels.models import ScanEvent, Waybill
 from kefu.parcels.tests.helpers import HEADER, scan, scan_csv
 
@@ -85,7 +84,7 @@ def test_a_file_parsed_in_a_process_gives_what_the_thread_gives(point, tmp_path,
 
     in_process = outcome(import_file(tmp_path, ROWS, chunk_rows=chunk_rows))
 
-    assert len(children) == 1 and children[0][-1] == "kefu.parcels.parse_worker"
+    assert len(children) == 1 and children[0][-1] == "kefu.parcels.ingest.worker"
     assert in_process == threaded
     assert in_process[0] == ("done", 12, 9, 1, 2)
     assert in_process[1] == [(5, "the waybill number BAD! is not valid"), (12, "unknown scan type 飞走")]
@@ -122,7 +121,7 @@ def test_a_file_that_stops_being_valid_text_in_the_process_keeps_the_chunks_befo
 def test_a_parser_process_that_fails_fails_the_batch_saying_why_and_logs_the_traceback(
         point, tmp_path, settings, monkeypatch, caplog):
     settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
-    monkeypatch.setattr(importer.parse_worker.Job, "__reduce__", lambda job: (int, ("not a job",)))
+    monkeypatch.setattr(shape.Job, "__reduce__", lambda job: (int, ("not a job",)))
 
     batch = import_file(tmp_path, ROWS)
 
@@ -158,7 +157,7 @@ def test_outside_a_transaction_sqlite_reads_the_chunks_from_the_process_database
 
 
 def test_frames_survive_the_pipe():
-    from kefu.parcels.parse_worker import read_frame, write_frame
+    from kefu.parcels.ingest.protocol import read_frame, write_frame
 
     pipe = io.BytesIO()
     write_frame(pipe, "chunk", {"rows": ["东区\t1"] * 3})
@@ -173,7 +172,7 @@ def test_frames_survive_the_pipe():
 @pytest.mark.django_db
 @pytest.mark.parametrize("columns", [False, True], ids=["row-parser", "column-parser"])
 def test_the_parser_process_words_rejected_rows_in_the_users_language(point, tmp_path, settings, columns):
-    """The process loads fewer apps than the web (parse_worker.PARSER_APPS); the reasons
+    """The process loads fewer apps than the web (worker.PARSER_APPS); the reasons
     it writes are still in the importing user's language."""
     settings.KEFU_SCAN_PARSE_PROCESS_BYTES = 0
     settings.KEFU_SCAN_COLUMNAR = columns

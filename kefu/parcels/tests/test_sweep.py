@@ -14,7 +14,7 @@ from kefu.customers.tests.factories import CustomerFactory
 from kefu.notifications.models import Notification
 from kefu.orgs.models import Department, Role
 from kefu.orgs.tests.factories import AreaFactory, DepartmentFactory, UserFactory
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import DeadlineRule, ParcelWarning, Waybill, WaybillMark
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import at, scan, scan_csv

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
 from kefu.parcels import selectors
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.models import ParcelWarning
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import at, scan, scan_csv

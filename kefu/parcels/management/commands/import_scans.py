@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from kefu.orgs.models import NetworkPoint
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 
 
 class Command(BaseCommand):

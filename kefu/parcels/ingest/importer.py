@@ -6,7 +6,7 @@ Default layout, one scan per row, headers in any order:
 Times are Asia/Shanghai local time.
 
 The file is read and stored in chunks, so a file of a million rows never sits
-in memory: row by row (`_parse`), or for a large CSV file a column at a time
+in memory: row by row (`rows.parse`), or for a large CSV file a column at a time
 (`columnar`, in the parser process). Each chunk goes to staging tables (COPY
 on PostgreSQL; executemany, or the parser process's own file, on SQLite) and
 from there into the real tables with
@@ -45,18 +45,21 @@ from kefu.customers.models import Customer
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, NetworkPoint, Region, Role, User
-from kefu.parcels import cells, parse_worker, staging
-from kefu.parcels.cells import REQUIRED_SCAN_FIELDS, RowReader, too_few_columns
+from kefu.parcels.ingest import cells, protocol, staging, worker
+from kefu.parcels.ingest.rows import parse
+from kefu.parcels.ingest.shape import (
+    AREA,
+    COURIER,
+    CUSTOMER,
+    DEFAULT_SCAN_MAPPING,
+    REQUIRED_SCAN_FIELDS,
+    Chunk,
+    Job,
+)
 from kefu.parcels.rules import RuleBook
-from kefu.parcels.staging import DELIVERY
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SCAN_MAPPING = {
-    "waybill_no": "运单号", "scan_type": "扫描类型", "scanned_at": "扫描时间", "point_code": "网点编号",
-    "employee_no": "员工工号", "product": "产品类型", "promised_at": "签收时限", "area_code": "片区",
-    "customer_code": "客户编号",
-}
 CHUNK_ROWS = 25_000
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
@@ -125,22 +128,6 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
     return {**DEFAULT_SCAN_MAPPING, **{k: v for k, v in mapping.items() if v}}
 
 
-@dataclass
-class _Chunk:
-    scans: list  # staging rows: COPY text lines (PostgreSQL) or tuples (SQLite); or a parse_worker.Staged
-    rejects: list[tuple[int, str, list[str]]]  # (line, reason, cells)
-    new_points: dict[str, int]  # code → provisional (negative) id, for codes first seen in this chunk
-    position: int  # bytes of the file read so far, for progress; -1 at the end
-    # What the chunk's scans name, as staged (escaped for COPY on PostgreSQL):
-    areas: set[tuple[int, str]]  # (point id, area code)
-    couriers: set[tuple[int, str]]  # (point id, employee number) of delivery scans
-    customers: set[tuple[int, str]]  # (point id, customer code)
-    products: set[str]
-    days: set[dt.date]  # local days of the scan times first seen in this chunk
-    point_ids: set[int]  # (provisional ids for new points)
-    duplicates: int = 0  # rows dropped as repeats of a scan earlier in the chunk (PostgreSQL)
-
-
 def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, source=None) -> None:
     """A parser turns the rows into staging chunks (no database work, so it runs
     while the database stores the previous chunk); this thread stores them. The
@@ -156,14 +143,13 @@ def _run(batch, rows, index, *, restrict_to, progress, fileobj, chunk_rows, sour
     restricted = restrict_to is not None
     if source is not None:
         path, file_name, required, table = source
-        job = parse_worker.Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
-                               vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
-                               required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR,
-                               batch_id=batch.pk)
+        job = Job(path=path, file_name=file_name, index=index, points=points, restricted=restricted,
+                  vendor=store.vendor, language=translation.get_language(), chunk_rows=chunk_rows,
+                  required=required, stage_db=None, columnar=settings.KEFU_SCAN_COLUMNAR, batch_id=batch.pk)
         chunks = _from_process(job, store, table)
     else:
-        chunks = _in_background(_parse(rows, index, points=points, restricted=restricted, store=store,
-                                       fileobj=fileobj, chunk_rows=chunk_rows),
+        chunks = _in_background(parse(rows, index, points=points, restricted=restricted, store=store,
+                                      fileobj=fileobj, chunk_rows=chunk_rows),
                                 language=translation.get_language())
     refs = _References(unescape=store.vendor == "postgresql")
     with contextlib.closing(chunks):
@@ -201,7 +187,7 @@ class _References:
     def real(self, pid: int) -> int:
         return self.points.get(pid, pid)
 
-    def codes(self, chunk: _Chunk) -> list[tuple[int, int, str, int]]:
+    def codes(self, chunk: Chunk) -> list[tuple[int, int, str, int]]:
         rows = []
         for pid, code in chunk.areas:
             key = (self.real(pid), self.unescape(code))
@@ -209,12 +195,12 @@ class _References:
                 area, _c = Area.objects.get_or_create(point_id=key[0], code=key[1][:32],
                                                       defaults={"name": key[1][:100], "confirmed": False})
                 self.areas[key] = area.pk
-                rows.append((staging.AREA, key[0], key[1], area.pk))
+                rows.append((AREA, key[0], key[1], area.pk))
         for pid, code in chunk.couriers:
             key = (self.real(pid), self.unescape(code))
             if key not in self.couriers:
                 self.couriers.add(key)
-                rows.append((staging.COURIER, key[0], key[1], _courier(*key)))
+                rows.append((COURIER, key[0], key[1], _courier(*key)))
         for pid, code in chunk.customers:
             key = (self.real(pid), self.unescape(code))
             if key not in self.customers:
@@ -222,10 +208,10 @@ class _References:
                 found = (Customer.objects.filter(point_id=key[0], code=key[1])
                          .values_list("pk", flat=True).first())
                 if found is not None:
-                    rows.append((staging.CUSTOMER, key[0], key[1], found))
+                    rows.append((CUSTOMER, key[0], key[1], found))
         return rows
 
-    def new_terms(self, chunk: _Chunk) -> list[tuple]:
+    def new_terms(self, chunk: Chunk) -> list[tuple]:
         """Allowance and lead for every (point, product, area, day) the waybills
         may need: few, each computed once from the rules in force that day."""
         self.point_ids |= {self.real(pid) for pid, _code in chunk.areas}
@@ -261,60 +247,7 @@ def _courier(point_id: int, employee_no: str) -> int:
     return uid
 
 
-def _parse(rows, index, *, points, restricted, store, fileobj, chunk_rows, reader=None):
-    """The row-by-row parser: one pass over the rows, each checked by the
-    `cells.RowReader` (which caches what repeats), in chunks of `chunk_rows`."""
-    pg = store.vendor == "postgresql"
-    reader = reader or RowReader(index, points=points, restricted=restricted, store=store)
-    parse_row = reader.row
-    out: list = []
-    rejects: list = []
-    areas: set = set()
-    couriers: set = set()
-    customers: set = set()
-    products: set = set()
-    # PostgreSQL stores a new waybill's scans with a plain INSERT, which a repeated scan would fail.
-    # The point is part of the key: the same scan under another point still makes that point's waybill.
-    dedupe = pg
-    seen: set = set()
-    duplicates = 0
-    read = 0
-    for line, row in rows:
-        # A chunk is `chunk_rows` rows of the file, whatever becomes of them (the column parser cuts
-        # the same chunks): where a chunk ends decides which rows one waybill upsert sees.
-        if read == chunk_rows:
-            yield _Chunk(out, rejects, reader.take_new_points(), _tell(fileobj), areas, couriers, customers,
-                         products, reader.take_days(), reader.point_ids(), duplicates)
-            out, rejects, seen, duplicates, read = [], [], set(), 0, 0
-            areas, couriers, customers, products = set(), set(), set(), set()
-        read += 1
-        try:
-            staged = parse_row(row)
-        except (ValueError, IndexError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else too_few_columns()
-            rejects.append((line, reason, row))
-            continue
-        pid, wb, kind, t, emp, product, p, area, cust = staged
-        if dedupe:
-            key = (pid, wb, kind, t)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-        if emp and kind == DELIVERY:
-            couriers.add((pid, emp))
-        if product:
-            products.add(product)
-        if area:
-            areas.add((pid, area))
-        if cust:
-            customers.add((pid, cust))
-        out.append(f"{pid}\t{wb}\t{kind}\t{t}\t{emp}\t{product}\t{p}\t{area}\t{cust}\n" if pg else staged)
-    yield _Chunk(out, rejects, reader.take_new_points(), -1, areas, couriers, customers, products,
-                 reader.take_days(), reader.point_ids(), duplicates)
-
-
-def _from_process(job: parse_worker.Job, store, table):
+def _from_process(job: Job, store, table):
     """Yields the chunks a parser process makes of the file at `job.path`. On
     SQLite, outside a transaction, the process stages each chunk in a database
     file of its own that this connection ATTACHes while it stores the chunk, and
@@ -324,18 +257,18 @@ def _from_process(job: parse_worker.Job, store, table):
     workdir = tempfile.mkdtemp(prefix="kefu-scans-") if attach else None
     if attach:
         job.stage_db = os.path.join(workdir, "stage")
-    root = str(Path(parse_worker.__file__).resolve().parents[2])
+    root = str(Path(worker.__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen([sys.executable, "-m", "kefu.parcels.parse_worker"], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", worker.__name__], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=env, cwd=root)
     attached = False
     try:
         # While the process starts: can the column parser read the file (it reads all of it)?
-        job.columnar = job.columnar and parse_worker.columnar_applies(job.path, table)
+        job.columnar = job.columnar and protocol.columnar_applies(job.path, table)
         child.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         child.stdin.close()
         while True:
-            frame = parse_worker.read_frame(child.stdout)
+            frame = protocol.read_frame(child.stdout)
             if frame is None:
                 code = child.wait()
                 logger.error("scan parser process stopped without a result, exit code %s", code)
@@ -354,12 +287,12 @@ def _from_process(job: parse_worker.Job, store, table):
             staged = payload.scans.file
             if staged is not None:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"ATTACH DATABASE %s AS {parse_worker.STAGE_SCHEMA}", [staged])
+                    cursor.execute(f"ATTACH DATABASE %s AS {protocol.STAGE_SCHEMA}", [staged])
                 attached = True
             yield payload
             if staged is not None:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+                    cursor.execute(f"DETACH DATABASE {protocol.STAGE_SCHEMA}")
                 attached = False
                 os.unlink(staged)  # the parser process waits for this before it runs too far ahead
     finally:
@@ -370,19 +303,10 @@ def _from_process(job: parse_worker.Job, store, table):
         try:
             if attached:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {parse_worker.STAGE_SCHEMA}")
+                    cursor.execute(f"DETACH DATABASE {protocol.STAGE_SCHEMA}")
         finally:
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _tell(fileobj) -> int:
-    if fileobj is None:
-        return 0
-    try:
-        return fileobj.tell()
-    except (OSError, ValueError):
-        return 0
 
 
 _END = object()
@@ -433,7 +357,7 @@ class _Failure:
     exc: BaseException
 
 
-def _store(batch, store, chunk: _Chunk, refs: _References) -> None:
+def _store(batch, store, chunk: Chunk, refs: _References) -> None:
     """One chunk in one transaction: scans, waybills (deadlines from the rules in
     force), unknown points, areas and couriers created unconfirmed, rejected rows."""
     with transaction.atomic():

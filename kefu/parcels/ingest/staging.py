@@ -31,27 +31,28 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from kefu.parcels.models import ScanType
-from kefu.parcels.parse_worker import Staged
+from kefu.parcels.ingest.shape import (
+    AREA,
+    ARRIVAL,
+    CODE_COLS,
+    CODE_TEXT_COLS,
+    COURIER,
+    CUSTOMER,
+    DELIVERY,
+    GROUP_COLS,
+    INT_COLS,
+    PROBLEM,
+    RETURN,
+    SCAN_COLS,
+    SIGNOFF,
+    TERM_COLS,
+    TIME_COLS,
+    WB_COLS,
+    Staged,
+)
 
-SCAN_COLS = ("point_id", "waybill_no", "scan_type", "scanned_at", "employee_no", "product",
-             "promised_at", "area_code", "customer_code")
 STAGE = "kefu_scan_stage"
 GROUP_STAGE = "kefu_group_stage"
-# A chunk's scans grouped by waybill, when the column parser did that (columnar.GROUP_COLS).
-GROUP_COLS = ("point_id", "waybill_no", "product", "area_code", "customer_code", "employee_no", "arrived_at",
-              "promised_at", "delivery_at", "signed_at", "returned_at", "problem_at")
-CODE_COLS = ("kind", "point_id", "code", "ref_id")
-TERM_COLS = ("point_id", "product", "area_key", "day", "allowance", "lead")
-WB_COLS = ("point_id", "waybill_no", "product", "area_id", "courier_id", "customer_id", "arrived_at",
-           "promised_at", "deadline", "warn_at", "delivery_at", "signed_at", "returned_at",
-           "problem_at", "settled_at")
-_TIME_COLS = {"scanned_at", "promised_at", "arrived_at", "delivery_at", "signed_at", "returned_at",
-              "problem_at"}
-_CODE_TEXT_COLS = {"employee_no", "product", "area_code", "customer_code", "code"}
-_INT_COLS = {"point_id", "scan_type", "kind", "ref_id", "area_key", "allowance", "lead", "batch_id"}
-ARRIVAL, DELIVERY, SIGNOFF, PROBLEM, RETURN = (
-    int(t) for t in (ScanType.ARRIVAL, ScanType.DELIVERY, ScanType.SIGNOFF, ScanType.PROBLEM, ScanType.RETURN))
 
 
 def _earlier(c: str) -> str:
@@ -122,8 +123,10 @@ SELECT {", ".join("s." + c for c in SCAN_COLS)}, %s FROM kefu_scan_stage s WHERE
 ON CONFLICT (waybill_no, scan_type, scanned_at) DO NOTHING
 """
 
+INSERT_CODES = f"INSERT INTO kefu_codes ({', '.join(CODE_COLS)}) VALUES ({', '.join(['%s'] * len(CODE_COLS))})"
+INSERT_TERMS = f"INSERT INTO kefu_terms_stage ({', '.join(TERM_COLS)}) VALUES ({', '.join(['%s'] * len(TERM_COLS))})"
+
 _FIRST_CODE = "COALESCE(MAX(NULLIF({c}, '')), '')"
-AREA, COURIER, CUSTOMER = 1, 2, 3  # kinds of code in kefu_codes
 
 _SETTLED = ("CASE WHEN signed_at IS NULL THEN returned_at WHEN returned_at IS NULL THEN signed_at "
             "WHEN signed_at < returned_at THEN signed_at ELSE returned_at END")
@@ -217,15 +220,14 @@ class _Store:
     def add_codes(self, cursor, rows: list[tuple[int, int, str, int]]) -> None:
         """(kind, point id, code, id) rows: AREA, COURIER or CUSTOMER."""
         if rows:
-            cursor.executemany("INSERT INTO kefu_codes (kind, point_id, code, ref_id) VALUES (%s, %s, %s, %s)", rows)
+            cursor.executemany(INSERT_CODES, rows)
             self._analyze(cursor, "kefu_codes")
 
     def add_terms(self, cursor, rows: list[tuple[int, str, int | None, dt.date, int, int]]) -> None:
         """(point id, product, area id or None, local day, allowance minutes, lead minutes) rows."""
         if rows:
             cursor.executemany(
-                "INSERT INTO kefu_terms_stage (point_id, product, area_key, day, allowance, lead) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
+                INSERT_TERMS,
                 [(p, product, area_id or 0, str(day), allowance, lead)
                  for p, product, area_id, day, allowance, lead in rows])
             self._analyze(cursor, "kefu_terms_stage")
@@ -281,7 +283,7 @@ class _Store:
 
     def load_scans(self, cursor, rows, *, writable: bool = False) -> None:
         """The chunk's rows into the staging table. A parser process's chunk
-        (`parse_worker.Staged`) may be in a table of its own already, read from
+        (`shape.Staged`) may be in a table of its own already, read from
         there unless `writable` (the caller will rewrite it); and may come
         grouped by waybill as well (`Staged.grouped`), likewise."""
         if isinstance(rows, Staged):
@@ -344,13 +346,13 @@ class PostgresStore(_Store):
 
     def column_type(self, col: str) -> str:
         # Codes compare byte by byte, as the column parser's grouping (and SQLite) does.
-        if col == "waybill_no" or col in _CODE_TEXT_COLS:
+        if col == "waybill_no" or col in CODE_TEXT_COLS:
             return 'text COLLATE "C"'
         if col == "day":  # compared as a date: no text to make of each waybill's arrival day
             return "date"
         if col == "scan_type":  # as in parcels_scanevent: binary COPY data fits both
             return "smallint"
-        return "timestamptz" if col in _TIME_COLS else "bigint" if col in _INT_COLS else "text"
+        return "timestamptz" if col in TIME_COLS else "bigint" if col in INT_COLS else "text"
 
     def _setup(self, cursor) -> None:
         cursor.execute('CREATE TEMPORARY TABLE IF NOT EXISTS kefu_new_waybills '
@@ -377,7 +379,7 @@ class PostgresStore(_Store):
     def binary_kinds() -> dict[str, str]:
         """The type of each staged column, for `columnar.copy_binary`."""
         return {c: "bigint" if c in ("point_id", "batch_id") else "smallint" if c == "scan_type"
-                else "time" if c in _TIME_COLS else "text" for c in (*SCAN_COLS, *GROUP_COLS, "batch_id")}
+                else "time" if c in TIME_COLS else "text" for c in (*SCAN_COLS, *GROUP_COLS, "batch_id")}
 
     def _load(self, cursor, rows: list[str] | bytes, table: str = STAGE, binary: bool = False) -> None:
         """COPY text lines, or a block of them as bytes from a parser process, or
@@ -442,7 +444,7 @@ class PostgresStore(_Store):
 
     def store_chunk(self, cursor, *, batch_id: int) -> int:
         """Waybills first, noting which are new: a new waybill's scans cannot be
-        in the table yet, so they go in with a plain INSERT, half the work of
+        in the table yet, so they go in with a plain INSERT, less work than
         `ON CONFLICT` (which probes the unique index before each row), or, when
         most of the chunk's waybills are new and the scans are COPY data still,
         all of them straight in by COPY. The chunk holds no duplicate scans (the parser drops
@@ -537,7 +539,7 @@ class SqliteStore(_Store):
     WARN_AT = "datetime(deadline, '-' || lead || ' minutes')"
 
     def column_type(self, col: str) -> str:
-        return "integer" if col in _INT_COLS else "text"
+        return "integer" if col in INT_COLS else "text"
 
     @staticmethod
     def time_text(value: dt.datetime) -> str:

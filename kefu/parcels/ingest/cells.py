@@ -1,15 +1,16 @@
 """A scan row's cells, checked and turned into a staging row.
 
 `RowReader` is what both scan parsers share: the row-by-row parser
-(`importer._parse`, for spreadsheets, small files and the batch API) and the
+(`rows.parse`, for spreadsheets, small files and the batch API) and the
 column parser (`columnar`, for large CSV files). It holds the import's state
 that outlives a row — the points seen (new ones get provisional negative ids),
 the local days of the times read — and caches the parse of each raw cell
 value: times, scan types, points and codes repeat all day long.
 
-A staging row is (point id, waybill, scan type, time, employee, product,
-promised time, area, customer). Times are text as the store writes them (UTC);
-on PostgreSQL the codes are escaped for COPY's text format.
+A staging row is a tuple in `shape.SCAN_COLS` order (point id, waybill, scan
+type, time, employee, product, promised time, area, customer). Times are text
+as the store writes them (UTC); on PostgreSQL the codes are escaped for COPY's
+text format.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from django.utils.translation import gettext as _
 
 from kefu.core.tz import SHANGHAI
 from kefu.imports.readers import parse_local_datetime
+from kefu.parcels.ingest.shape import FIELDS, REQUIRED_SCAN_FIELDS
 from kefu.parcels.models import SCAN_TYPE_NAMES, ScanEvent
 
 UTC = dt.UTC
-REQUIRED_SCAN_FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code")
-FIELDS = ("waybill_no", "scan_type", "scanned_at", "point_code", "employee_no", "product", "promised_at",
-          "area_code", "customer_code")
 WAYBILL_PATTERN = r"[A-Za-z0-9\-]{6,40}"
 _WAYBILL = re.compile(WAYBILL_PATTERN).fullmatch
 _CACHE_LIMIT = 200_000
@@ -189,7 +188,7 @@ class RowReader:
 
     def _ordered(self, raw_wb, raw_type, raw_time, raw_point, emp, product, prom, area, cust) -> tuple:  # noqa: PLR0913 (the row's nine cells, unpacked: the hot path)
         # The checks run in this order, so a row's reason is its first fault. Each looks in its
-        # cache first, here, without a call: a call per cell cost the row parser a quarter more time.
+        # cache first, here, without a call: a call per cell made the whole row parser slower.
         wb = raw_wb.strip().upper()
         if not _WAYBILL(wb):
             wb = self.waybill(raw_wb)  # raises with the reason

@@ -4,7 +4,7 @@ Parsing a million rows takes seconds; in a thread it competes for the
 interpreter lock with the thread that feeds the database, and the two end up
 taking turns. In a child process it runs on the other core. The child reads the
 file itself (by path) with the column parser (`columnar`) when the file is a
-CSV it can read, else with the row parser (`importer._parse`), and hands each
+CSV it can read, else with the row parser (`rows`), and hands each
 chunk back through its stdout as length-prefixed pickles:
 
 - PostgreSQL: the chunk's rows as one block of COPY text (bytes), which the
@@ -21,8 +21,12 @@ chunk back through its stdout as length-prefixed pickles:
 The column parser's chunks also carry their rows grouped by waybill (`grouped`,
 the same three ways), which spares the database that GROUP BY.
 
-Run as `python -m kefu.parcels.parse_worker`; the job (path, column index,
-points, …) arrives pickled on stdin. The child needs no database connection.
+Run as `python -m kefu.parcels.ingest.worker`; the job (`shape.Job`: path,
+column index, points, …) arrives pickled on stdin, the frames go out as
+`protocol` writes them. The child needs no database connection. It loads this
+module before `django.setup()`: what needs Django (the models behind `shape`,
+`cells`, the parsers, the stores) is imported inside the functions, and Arrow
+only when the column parser runs.
 """
 
 from __future__ import annotations
@@ -31,92 +35,18 @@ import contextlib
 import os
 import pickle
 import sqlite3
-import struct
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-_HEADER = struct.Struct("<I")
-STAGE_SCHEMA = "kefu_stage"  # the name the parent ATTACHes a staging database under
-STAGE_AHEAD = 2  # staging files the child writes before the parent has stored the first of them
+from kefu.parcels.ingest.protocol import STAGE_AHEAD, STAGE_SCHEMA, write_frame
+
+if TYPE_CHECKING:
+    from kefu.parcels.ingest.shape import Job, Staged
+
 PARSER_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "kefu.core", "kefu.orgs", "kefu.customers",
                "kefu.notifications", "kefu.tickets", "kefu.parcels", "kefu.imports")  # what the parser process loads
-
-
-@dataclass
-class Job:
-    path: str
-    file_name: str
-    index: dict[str, int | None]
-    points: dict[str, int]
-    restricted: bool
-    vendor: str  # "postgresql" or "sqlite"
-    language: str | None
-    chunk_rows: int
-    required: set[str]
-    stage_db: str | None  # SQLite only: the staging files' path prefix, None to send rows through the pipe
-    columnar: bool = True  # the file is a CSV the column parser reads (the importer found it fit: columnar_applies)
-    batch_id: int | None = None  # the ImportBatch, whose id the column parser's binary COPY data carries
-
-
-@dataclass
-class Staged:
-    """A chunk's rows as the child left them: in `table` of the staging
-    database (SQLite), or as COPY text `data` (PostgreSQL), or as `rows`."""
-
-    count: int
-    file: str | None = None  # SQLite: the staging database file `table` is in, to ATTACH as STAGE_SCHEMA
-    table: str | None = None
-    data: bytes | None = None
-    rows: list | None = None
-    binary: bool = False  # `data` is binary COPY data (PostgreSQL; scans with their batch's id)
-    grouped: Staged | None = None  # the rows grouped by waybill (columnar.GROUP_COLS), when the parser did it
-
-    def __len__(self) -> int:
-        return self.count
-
-
-def columnar_applies(path: str, table) -> bool:
-    """Whether the file is a CSV whose every record is one line: no quote
-    character, and lines that end in LF or CRLF (never a bare CR). The
-    encoding must write a line feed and a quote as those single bytes and
-    never use the bytes inside a character (UTF-8, GB18030, Big5, …; not
-    UTF-16), since the lines are cut on the raw bytes. The importer asks
-    (here, without Arrow) while the parser process starts, and tells it
-    (`Job.columnar`)."""
-    if table.delimiter is None or table.encoding == "xlsx":
-        return False
-    encoding = "utf-8" if table.encoding.lower().replace("_", "-") == "utf-8-sig" else table.encoding
-    try:
-        if "\n\"".encode(encoding) != b'\n"':
-            return False
-    except LookupError:
-        return False
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
-                return False
-    return True
-
-
-def write_frame(out, kind: str, payload) -> None:
-    blob = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_HEADER.pack(len(blob)))
-    out.write(blob)
-    out.flush()
-
-
-def read_frame(stream):
-    """(kind, payload), or None at the end of the stream."""
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(head)
-    blob = stream.read(size)
-    if len(blob) < size:
-        return None
-    return pickle.loads(blob)
 
 
 class _SqliteStage:
@@ -148,8 +78,9 @@ class _SqliteStage:
         self.db.close()
 
     def put(self, rows: list) -> Staged:
-        """A row parser's chunk (staging.SCAN_COLS) in table sN."""
-        from kefu.parcels.staging import SCAN_COLS, SqliteStore
+        """A row parser's chunk (SCAN_COLS) in table sN."""
+        from kefu.parcels.ingest.shape import SCAN_COLS, Staged
+        from kefu.parcels.ingest.staging import SqliteStore
 
         path = self._open()
         staged = Staged(count=len(rows), file=path, table=self._table(f"s{self.n}", SCAN_COLS, rows, SqliteStore))
@@ -160,23 +91,28 @@ class _SqliteStage:
         """A column chunk as `columnar.compact` gives it: tables cN (the code
         combinations), sN and gN; read through a join that gives SCAN_COLS and
         GROUP_COLS."""
-        from kefu.parcels.columnar import CODE_SET_COLS, COMPACT_GROUP_COLS, COMPACT_SCAN_COLS
-        from kefu.parcels.staging import SCAN_COLS
+        from kefu.parcels.ingest.shape import (
+            CODE_SET_COLS,
+            COMPACT_GROUP_COLS,
+            COMPACT_SCAN_COLS,
+            GROUP_COLS,
+            SCAN_COLS,
+            Staged,
+        )
 
         path = self._open()
         n = self.n
         spec = ", ".join(["n integer PRIMARY KEY", *(f"{c} {'integer' if c == 'point_id' else 'text'}"
                                                       for c in CODE_SET_COLS)])
         self.db.execute(f"CREATE TABLE c{n} ({spec})")
-        self.db.executemany(f"INSERT INTO c{n} VALUES (?, ?, ?, ?, ?, ?)", code_sets)
+        self.db.executemany(f"INSERT INTO c{n} VALUES ({', '.join('?' * (1 + len(CODE_SET_COLS)))})", code_sets)
         for name, cols, data in ((f"s{n}", COMPACT_SCAN_COLS, rows), (f"g{n}", COMPACT_GROUP_COLS, grouped)):
             self.db.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
             self.db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", data)
         self._close()
         s, g, c = (f"{STAGE_SCHEMA}.{t}{n}" for t in "sgc")
         scans = ", ".join(f"c.{col}" if col in CODE_SET_COLS else f"s.{col}" for col in SCAN_COLS)
-        groups = ("c.point_id, g.waybill_no, c.product, c.area_code, c.customer_code, c.employee_no, g.arrived_at, "
-                  "g.promised_at, g.delivery_at, g.signed_at, g.returned_at, g.problem_at")
+        groups = ", ".join(f"c.{col}" if col in CODE_SET_COLS else f"g.{col}" for col in GROUP_COLS)
         return Staged(count=len(rows), file=path,
                       table=f"(SELECT {scans} FROM {s} s JOIN {c} c ON c.n = s.codes)",
                       grouped=Staged(count=len(grouped),
@@ -193,7 +129,8 @@ def run(job: Job, out) -> None:
     from django.utils import translation
 
     from kefu.imports.readers import ImportFileError, open_table
-    from kefu.parcels import importer, staging
+    from kefu.parcels.ingest import rows, staging
+    from kefu.parcels.ingest.shape import Staged
 
     store = staging.PostgresStore(None) if job.vendor == "postgresql" else staging.SqliteStore(None)
     stage = _SqliteStage(job.stage_db) if job.vendor == "sqlite" and job.stage_db else None
@@ -205,15 +142,15 @@ def run(job: Job, out) -> None:
                     write_frame(out, "chunk", chunk)
                 write_frame(out, "end", None)
                 return
-            for chunk in importer._parse(table.rows, job.index, points=job.points, restricted=job.restricted,
-                                         store=store, fileobj=fh, chunk_rows=job.chunk_rows):
-                rows = chunk.scans
+            for chunk in rows.parse(table.rows, job.index, points=job.points, restricted=job.restricted,
+                                    store=store, fileobj=fh, chunk_rows=job.chunk_rows):
+                scans = chunk.scans
                 if job.vendor == "postgresql":
-                    chunk.scans = Staged(count=len(rows), data="".join(rows).encode())
+                    chunk.scans = Staged(count=len(scans), data="".join(scans).encode())
                 elif stage is not None:
-                    chunk.scans = stage.put(rows)
+                    chunk.scans = stage.put(scans)
                 else:
-                    chunk.scans = Staged(count=len(rows), rows=rows)
+                    chunk.scans = Staged(count=len(scans), rows=scans)
                 write_frame(out, "chunk", chunk)
         except ImportFileError as exc:
             write_frame(out, "file-error", str(exc))
@@ -222,14 +159,15 @@ def run(job: Job, out) -> None:
 
 
 def _columnar(job: Job, table, store, stage):
-    """The file's chunks from the column parser, as `importer._Chunk`s."""
+    """The file's chunks from the column parser, as `shape.Chunk`s."""
     import pyarrow as pa
 
-    from kefu.parcels import columnar, importer
-    from kefu.parcels.cells import RowReader
+    from kefu.parcels.ingest import columnar
+    from kefu.parcels.ingest.cells import RowReader
+    from kefu.parcels.ingest.shape import Chunk, Staged
 
     with contextlib.suppress(NotImplementedError):
-        # jemalloc hands freed memory back sooner than Arrow's default pool (mimalloc): 40 MB less at peak.
+        # jemalloc hands freed memory back sooner than Arrow's default pool (mimalloc): a lower peak.
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
     reader = RowReader(job.index, points=job.points, restricted=job.restricted, store=store)
@@ -245,9 +183,8 @@ def _columnar(job: Job, table, store, stage):
             scans = Staged(count=chunk.scans.num_rows, rows=columnar.rows(chunk.scans),
                            grouped=Staged(count=len(grouped), rows=grouped))
         names = chunk.names()
-        yield importer._Chunk(scans, chunk.rejects, reader.take_new_points(), position, names["areas"],
-                              names["couriers"], names["customers"], names["products"], reader.take_days(),
-                              reader.point_ids(), chunk.duplicates)
+        yield Chunk(scans, chunk.rejects, reader.take_new_points(), position, names["areas"], names["couriers"],
+                    names["customers"], names["products"], reader.take_days(), reader.point_ids(), chunk.duplicates)
 
 
 def _pg_staged(chunk, store, batch_id: int | None) -> Staged:
@@ -255,7 +192,8 @@ def _pg_staged(chunk, store, batch_id: int | None) -> Staged:
     COPY text where a value does not convert."""
     import pyarrow as pa
 
-    from kefu.parcels import columnar
+    from kefu.parcels.ingest import columnar
+    from kefu.parcels.ingest.shape import Staged
 
     kinds = store.binary_kinds()
     data = grouped = None
@@ -281,8 +219,8 @@ def main() -> None:
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         # The parser needs the scan import's models and the translations (LOCALE_PATHS), not
-        # the admin, the web pages or the API: loading those was half of its start (0.3 s of 0.6),
-        # which every import waits for before its first chunk.
+        # the admin, the web pages or the API: loading those was much of its start, which every
+        # import waits for before its first chunk.
         settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app in PARSER_APPS]
         django.setup()
         # The job comes after the start: the importer checks the file meanwhile.
@@ -295,7 +233,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Through the module's own name, so that what the chunks pickle is importable in the parent.
-    from kefu.parcels import parse_worker
+    # Through the module's own name, not as __main__: what the chunks pickle is then importable in
+    # the parent, should a frame ever carry something defined here, and the module is loaded once.
+    from kefu.parcels.ingest import worker
 
-    parse_worker.main()
+    worker.main()

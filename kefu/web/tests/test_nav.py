@@ -1,4 +1,4 @@
-"""The navigation bar, declared by each app in its urls.py (kefu.core.nav)."""
+"""The navigation bar the shell shows, declared by each app in its urls.py (kefu.core.nav)."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 """The column parser: a large CSV scan file read and checked a column at a time.
 
-The row parser (`importer._parse`) costs about 12 µs a row in Python, more than
-the database needs to store the row. Here Apache Arrow's CSV reader decodes
+The row parser (`rows.parse`) spends more time on a row in Python than the
+database needs to store it. Here Apache Arrow's CSV reader decodes
 and splits the file (GBK included) in C++, and the checks run once per
 *distinct* cell value rather than once per row: a day's file of a million scans
 holds a few tens of thousands of distinct times and a handful of scan types,
@@ -43,22 +43,29 @@ import pyarrow.csv as pcsv
 from django.utils.translation import gettext as _
 
 from kefu.imports.readers import ImportFileError, Table
-from kefu.parcels.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
-from kefu.parcels.staging import ARRIVAL, DELIVERY, PROBLEM, RETURN, SIGNOFF
+from kefu.parcels.ingest.cells import WAYBILL_PATTERN, RowReader, too_few_columns, unescape
+from kefu.parcels.ingest.shape import (
+    ARRIVAL,
+    CODE_SET_COLS,
+    COMPACT_GROUP_COLS,
+    DELIVERY,
+    INT_COLS,
+    PROBLEM,
+    RETURN,
+    SCAN_COLS,
+    SIGNOFF,
+)
 
 BLOCK_BYTES = 1 << 18
-SCAN_SCHEMA = pa.schema([
-    ("point_id", pa.int64()), ("waybill_no", pa.string()), ("scan_type", pa.int64()), ("scanned_at", pa.string()),
-    ("employee_no", pa.string()), ("product", pa.string()), ("promised_at", pa.string()),
-    ("area_code", pa.string()), ("customer_code", pa.string()),
-])
+# The staged scans as an Arrow table: the integer columns int64, the others text as the store writes it.
+SCAN_SCHEMA = pa.schema([(c, pa.int64() if c in INT_COLS else pa.string()) for c in SCAN_COLS])
 
 
 class ColumnChunk:
     """A chunk's accepted rows (`scans`, in SCAN_SCHEMA with the store's values:
     times as text, codes escaped for COPY on PostgreSQL, the store's NULL for a
     blank promised time), the same grouped by waybill (`grouped`, GROUP_COLS),
-    rejected rows and what the rows name, as `importer._Chunk` has them."""
+    rejected rows and what the rows name, as `shape.Chunk` has them."""
 
     def __init__(self, scans: pa.Table, grouped: pa.Table, rejects: list, duplicates: int):
         self.scans = scans
@@ -142,7 +149,7 @@ class _Utf8Lines(io.RawIOBase):
     that is not valid text in `encoding` the stream ends after the last whole
     line before it and `error` says why: every row before it is stored, then the
     import fails saying where. (The row parser stores the chunks before the
-    one that holds the bad line.) `parse_worker.columnar_applies` admits only encodings whose
+    one that holds the bad line.) `worker.columnar_applies` admits only encodings whose
     characters never contain a line-feed byte, so lines split safely."""
 
     BLOCK = 1 << 20
@@ -367,7 +374,7 @@ def _times(column: pa.Array, reader: RowReader, check) -> tuple[pa.Array, pa.Arr
         return _each(column, check, pa.string())
     local = pc.if_else(plain, local, pa.scalar(None, local.type))
     reader.days.update(pc.unique(pc.cast(local, pa.date32())).drop_null().to_pylist())
-    # A cast writes "YYYY-MM-DD HH:MM:SS" (strftime costs twenty times as much).
+    # A cast writes "YYYY-MM-DD HH:MM:SS" (strftime costs far more).
     text = pc.cast(pc.subtract(local, _UTC_OFFSET), pa.string())
     if reader.time_suffix:
         text = pc.binary_join_element_wise(text, reader.time_suffix, "")
@@ -391,7 +398,7 @@ def _grouped(scans: pa.Table, null) -> pa.Table:
     """One row per (point, waybill) of the chunk, as `staging`'s GROUPED statement makes it.
 
     Arrow's hash aggregation of strings holds a copy of every string in its
-    state (60 MB at 50,000 rows), so each string column is aggregated as the
+    state, so each string column is aggregated as the
     rank of its value among the column's distinct values (`_Ranked`): MIN and
     MAX of ranks are MIN and MAX of the strings, byte by byte as SQLite and a
     "C" collation compare them. On PostgreSQL (`null` is COPY's "\\N") the codes
@@ -462,7 +469,7 @@ class _Ranked:
 
 # PostgreSQL's binary COPY: a header, then per row the number of fields and each field as
 # its length (-1: NULL) and its bytes, big-endian; a trailer. The server then parses no text:
-# a time is 8 bytes, not a string to read (half of the time a text COPY of the waybills took).
+# a time is 8 bytes, not a string to read (reading the times was much of a text COPY's work).
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 BINARY_TRAILER = b"\xff\xff"
 _NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
@@ -532,15 +539,6 @@ def copy_text(table: pa.Table, null: str) -> bytes:
     pcsv.write_csv(pa.Table.from_arrays(columns, names=table.column_names), out,
                    pcsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
     return out.getvalue()
-
-
-# The codes of a row (point, employee, product, area, customer) repeat all day: in the SQLite
-# staging tables each row names its combination of codes by number, and the combinations
-# are a small table of their own. A row then binds five values rather than nine.
-CODE_SET_COLS = ("point_id", "employee_no", "product", "area_code", "customer_code")
-COMPACT_SCAN_COLS = ("waybill_no", "scan_type", "scanned_at", "promised_at", "codes")
-COMPACT_GROUP_COLS = ("waybill_no", "codes", "arrived_at", "promised_at", "delivery_at", "signed_at",
-                      "returned_at", "problem_at")
 
 
 def compact(chunk: ColumnChunk) -> tuple[list[tuple], list[tuple], list[tuple]]:

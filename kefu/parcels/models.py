@@ -69,6 +69,20 @@ class ScanEvent(models.Model):
         return f"{self.waybill_no} {self.get_scan_type_display()} {self.scanned_at}"
 
 
+# Which waybills the sweep looks at, and from when: each rule written once, here, for
+# the partial indexes of Waybill and for the sweep's candidate queries (sweep.py
+# compiles them for the connection, so the two cannot drift apart).
+# A waybill can be warned from GREATEST(warn_at, arrived_at) until its deadline, unless
+# settled by warn_at; it can be missed from GREATEST(deadline, arrived_at), unless
+# settled by its deadline.
+CAN_BE_WARNED = Q(deadline__isnull=False, arrived_at__isnull=False) & (
+    Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at")))
+CAN_BE_MISSED = Q(deadline__isnull=False, arrived_at__isnull=False) & (
+    Q(settled_at__isnull=True) | Q(settled_at__gt=F("deadline")))
+WARN_DUE = Greatest("warn_at", "arrived_at")
+MISS_DUE = Greatest("deadline", "arrived_at")
+
+
 class Waybill(models.Model):
     # point leads composite indexes below; area, courier and customer need none of their
     # own (the board reads a point's waybills by deadline, then filters). Each index costs
@@ -110,20 +124,13 @@ class Waybill(models.Model):
             models.UniqueConstraint(fields=["point", "waybill_no"], name="waybill_once_per_point")
         ]
         indexes = [
-            # The sweep's candidates, in the order it reads them. A waybill can be warned from
-            # GREATEST(warn_at, arrived_at) until its deadline, and missed from
-            # GREATEST(deadline, arrived_at); the sweep reads each index from where its last
-            # complete pass stopped (SweepHorizon), so marked waybills staying in them cost nothing.
-            models.Index(
-                Greatest("warn_at", "arrived_at"), F("deadline"), F("id"), name="waybill_to_warn",
-                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
-                & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at"))),
-            ),
+            # The sweep's candidates (the rules above), in the order it reads them. The sweep
+            # reads each index from where its last complete pass stopped (SweepHorizon), so
+            # marked waybills staying in them cost nothing.
+            models.Index(WARN_DUE, F("deadline"), F("id"), name="waybill_to_warn", condition=CAN_BE_WARNED),
             models.Index(
                 # deadline and arrived_at too: PostgreSQL reads the candidates from the index alone.
-                Greatest("deadline", "arrived_at"), F("id"), F("deadline"), F("arrived_at"), name="waybill_to_miss",
-                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
-                & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("deadline"))),
+                MISS_DUE, F("id"), F("deadline"), F("arrived_at"), name="waybill_to_miss", condition=CAN_BE_MISSED,
             ),
             # The board: a point's waybills due in a period (per courier, area or day).
             models.Index(fields=["point", "deadline"], name="waybill_due"),

@@ -36,6 +36,7 @@ SweepHorizon.next_close_at). An idle minute costs a few small queries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,27 +46,37 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from kefu.core.sql import expression_sql, where_sql
 from kefu.imports.models import ImportBatch
 from kefu.parcels import routing
-from kefu.parcels.models import ParcelWarning
+from kefu.parcels.models import (
+    CAN_BE_MISSED,
+    CAN_BE_WARNED,
+    MISS_DUE,
+    WARN_DUE,
+    ParcelWarning,
+    Waybill,
+)
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
 # A running scan import that has shown no progress for this long is dead (uploads.py fails it).
 STALLED = dt.timedelta(minutes=30)
 
-# {due}: when a waybill can be missed (warned); {key}: its index key, after {due}.
-_MISS = {"due": "{greatest}(deadline, arrived_at)", "key": "{greatest}(deadline, arrived_at), id", "n": 2}
-_WARN = {"due": "{greatest}(warn_at, arrived_at)", "key": "{greatest}(warn_at, arrived_at), deadline, id", "n": 3}
+# The two passes' candidate indexes: {rule}, which waybills can be missed (warned), and
+# {due}, from when, are models.py's CAN_BE_MISSED and MISS_DUE (CAN_BE_WARNED, WARN_DUE),
+# the partial indexes' own condition and first column, compiled for the connection
+# (_compiled); {key}: the index key, {due} and the columns after it.
+_MISS, _WARN = "miss", "warn"
+_PASSES = {_MISS: (CAN_BE_MISSED, MISS_DUE, ("id",)), _WARN: (CAN_BE_WARNED, WARN_DUE, ("deadline", "id"))}
 
-# The WHERE of each candidate query repeats its partial index's condition term by
-# term (SQLite uses a partial index only then) and orders by the index key. On
+# The WHERE of each candidate query repeats its partial index's condition ({rule}, term
+# by term: SQLite uses a partial index only then) and orders by the index key. On
 # PostgreSQL, OFFSET 0 ({fence}) keeps NOT EXISTS a primary-key probe per candidate:
 # as an anti-join the planner hashes the whole mark table, on every batch.
 MISS_CANDIDATES = """
 SELECT id, {due} AS due FROM parcels_waybill
-WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-  AND (settled_at IS NULL OR settled_at > deadline)
+WHERE {rule}
   AND {due} <= %s {after}
   AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m
                   WHERE m.waybill_id = parcels_waybill.id AND m.missed_at IS NOT NULL{fence})
@@ -75,8 +86,7 @@ ORDER BY {key} LIMIT {batch}
 WARN_CANDIDATES = """
 SELECT id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no, settled_at
 FROM parcels_waybill
-WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-  AND (settled_at IS NULL OR settled_at > warn_at)
+WHERE {rule}
   AND {due} <= %s {after}
   AND deadline > %s AND (settled_at IS NULL OR settled_at > %s)
   AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id{fence})
@@ -91,8 +101,7 @@ SELECT id, due, marked FROM (
   SELECT id, {due} AS due,
     (SELECT m.missed_at IS NULL FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id) AS marked
   FROM parcels_waybill
-  WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-    AND (settled_at IS NULL OR settled_at > deadline)
+  WHERE {rule}
     AND {due} <= %s {after}
   ORDER BY {key} OFFSET 0
 ) q WHERE marked IS NOT false LIMIT {batch}
@@ -168,17 +177,24 @@ WHERE id = 1
 """
 
 
-def _sql(template: str, which: dict, *, after: int) -> str:
-    """`after`: 0 from the start of the index, 1 after a time, else after a key (keyset)."""
-    greatest = _greatest()
-    due, key = which["due"].format(greatest=greatest), which["key"].format(greatest=greatest)
-    cond = "" if not after else f"AND {due} > %s" if after == 1 else f"AND ({key}) > ({', '.join(['%s'] * which['n'])})"
+def _sql(template: str, which: str, *, after: int) -> str:
+    """A candidate query of the pass `which` (_MISS, _WARN). `after`: 0 from the start of
+    the index, 1 after a time, else after a key (keyset)."""
+    rule, due, key, n = _compiled(connection.vendor)[which]
+    cond = "" if not after else f"AND {due} > %s" if after == 1 else f"AND ({key}) > ({', '.join(['%s'] * n)})"
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
-    return template.format(due=due, key=key, after=cond, batch=BATCH, fence=fence)
+    return template.format(rule=rule, due=due, key=key, after=cond, batch=BATCH, fence=fence)
 
 
-def _greatest() -> str:
-    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+@functools.cache
+def _compiled(vendor: str) -> dict[str, tuple[str, str, str, int]]:
+    """Each pass's (rule, due, key, columns in the key) as SQL for `vendor`, compiled
+    once from models.py's rules by the ORM's compiler for the current connection."""
+    compiled = {}
+    for which, (rule, due, rest) in _PASSES.items():
+        due_sql = expression_sql(Waybill, due)
+        compiled[which] = (where_sql(Waybill, rule), due_sql, ", ".join([due_sql, *rest]), 1 + len(rest))
+    return compiled
 
 
 def _mark_sql(template: str) -> str:
@@ -442,8 +458,8 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
             won = {r[0] for r in cursor.fetchall()}
         last = None
         if len(rows) == BATCH:  # the key of the last candidate, to read on from (one lookup, not a time per row)
-            cursor.execute(f"SELECT {_greatest()}(warn_at, arrived_at), deadline FROM parcels_waybill WHERE id = %s",
-                           [ids[-1]])
+            cursor.execute(f"SELECT {_compiled(connection.vendor)[_WARN][1]}, deadline FROM parcels_waybill "
+                           "WHERE id = %s", [ids[-1]])
             wdue, deadline = cursor.fetchone()
             last = (_key(wdue), _key(deadline), ids[-1])
         claimed = [r for r in rows if r[0] in won]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.customers.models import Customer
 from kefu.orgs.models import Area, NetworkPoint
@@ -265,3 +266,38 @@ class ParcelWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_id} ({self.state}, {self.deadline})"
+
+
+class WarningEvent(models.Model):
+    """The audit row of every change to a warning (events.py): what changed, who
+    (None: the sweep) and when. The courier's taps write one each; the sweep writes
+    its closes and escalations by the thousand, set-based, in the statement or
+    transaction that makes the change."""
+
+    class Verb(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("warning event", "acknowledged")
+        REPORTED = "reported", pgettext_lazy("warning event", "reported a reason")
+        ESCALATED = "escalated", pgettext_lazy("warning event", "escalated")
+        SAVED = "saved", pgettext_lazy("warning event", "saved")
+        RETURNED = "returned", pgettext_lazy("warning event", "returned")
+        MISSED = "missed", pgettext_lazy("warning event", "missed")
+
+    # Written by the sweep as often as warnings: one index (a warning's history, in
+    # order), no foreign-key constraints (a check per row at commit). Deletes still
+    # cascade or set null through the ORM.
+    warning = models.ForeignKey(ParcelWarning, on_delete=models.CASCADE, related_name="events", db_index=False,
+                                db_constraint=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", db_index=False, db_constraint=False)
+    verb = models.CharField(max_length=20, choices=Verb.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("warning event")
+        verbose_name_plural = _("warning events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["warning", "created_at"], name="warning_event_history")]
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} {self.get_verb_display()} {self.created_at or ''}"

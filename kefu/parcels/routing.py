@@ -7,7 +7,8 @@ warning for the same courier within the hour go to the operations head; a KA
 customer's parcel goes to the sales head.
 
 Set-based: a batch of claimed waybills costs a fixed number of queries, however
-many warnings it raises (one bulk write of the warnings, kefu/core/bulk.py; one `notify_each`).
+many warnings it raises (one bulk write of the warnings, kefu/core/bulk.py; one
+INSERT … SELECT of the escalations' events; one `notify_each`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kefu.notifications.models import Notification
 from kefu.notifications.services import notify_each
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Department, Role, User
+from kefu.parcels import events
 from kefu.parcels.models import ParcelWarning
 
 ESCALATE_PROBLEM = "problem_scan"
@@ -80,8 +82,13 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
                                    head if reason else None))
         numbers[wid] = waybill_no
     bulk.write_rows(ParcelWarning._meta.db_table, NewWarning._fields, warnings, line=_copy_line(at))
-    _notify(warnings, numbers)
-    return sum(1 for w in warnings if w.escalation)
+    people = _people(warnings)
+    escalated = [w for w in warnings if w.escalation]
+    to = {w.escalated_to_id for w in escalated} & people.keys()
+    events.record_escalated(waybill_ids=[w.waybill_id for w in escalated], at=at,
+                            names={pk: str(people[pk]) for pk in to})
+    _notify(warnings, numbers, people)
+    return len(escalated)
 
 
 def _aware(value):
@@ -160,13 +167,17 @@ def _leads(couriers: list[User]) -> dict[int, User | None]:
     return result
 
 
-def _notify(warnings: list[NewWarning], numbers: dict[int, str]) -> None:
+def _people(warnings: list[NewWarning]) -> dict[int, User]:
+    """The couriers and the people escalated to of a batch, by id (one query)."""
+    ids = {w.courier_id for w in warnings if w.courier_id} | {w.escalated_to_id for w in warnings if w.escalated_to_id}
+    return {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("reports_to")}
+
+
+def _notify(warnings: list[NewWarning], numbers: dict[int, str], people: dict[int, User]) -> None:
     """One notice per recipient for the batch: the courier, their supervisor and
     the escalation's head, each counting their distinct parcels (`numbers`: the
-    waybill number of each waybill id)."""
+    waybill number of each waybill id; `people`: _people's, the leads are added)."""
     courier_ids = {w.courier_id for w in warnings if w.courier_id}
-    ids = courier_ids | {w.escalated_to_id for w in warnings if w.escalated_to_id}
-    people = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("reports_to")}
     lead_of: dict[int, int] = {}  # courier id → their supervisor's id
     for courier_id, lead in _leads([people[i] for i in sorted(courier_ids) if i in people]).items():
         if lead is not None:

@@ -31,6 +31,12 @@ only when something can have changed: after a scan import (the only writer of
 waybills), or once the sweep's time reaches the earliest known sign-off or
 return that lies ahead of an open warning (a replayed day has those; see
 SweepHorizon.next_close_at). An idle minute costs a few small queries.
+
+Every warning closed (saved, returned, missed) gets its event (events.py) from
+the rows the closing UPDATE returned, in the same statement on PostgreSQL (the
+same transaction on SQLite, which has one writer at a time): a warning another
+sweep closed first is not in them, so none is written twice. Escalations get
+theirs as routing raises the warnings.
 """
 
 from __future__ import annotations
@@ -48,13 +54,14 @@ from django.utils import timezone
 
 from kefu.core.sql import expression_sql, where_sql
 from kefu.imports.models import ImportBatch
-from kefu.parcels import routing
+from kefu.parcels import events, routing
 from kefu.parcels.models import (
     CAN_BE_MISSED,
     CAN_BE_WARNED,
     MISS_DUE,
     WARN_DUE,
     ParcelWarning,
+    WarningEvent,
     Waybill,
 )
 
@@ -109,8 +116,9 @@ SELECT id, due, marked FROM (
 
 # PostgreSQL: one statement per batch. The candidates not marked at all get a plain
 # insert (a third cheaper than ON CONFLICT's speculative insertion), those marked
-# warned get missed_at, and their warnings close. A sweep running at the same time
-# can make the insert hit the primary key: the batch then runs again as MARK_MISSED.
+# warned get missed_at, and their warnings close with their events ({events}: from the
+# warnings the UPDATE returned). A sweep running at the same time can make the insert
+# hit the primary key: the batch then runs again as MARK_MISSED.
 MISS_BATCH_PG = """
 WITH c AS MATERIALIZED ({candidates}),
 ins AS (
@@ -126,8 +134,9 @@ upd AS (
 closed AS (
   UPDATE parcels_parcelwarning SET state = %(missed)s, closed_at = %(at)s
   WHERE waybill_id = ANY(ARRAY(SELECT waybill_id FROM upd)) AND state IN (%(open)s, %(acknowledged)s)
-  RETURNING 1
-)
+  RETURNING id
+),
+events AS ({events})
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd),
   (SELECT count(*) FROM closed), last.due, last.id
 FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT due, id FROM c ORDER BY due DESC, id DESC LIMIT 1) last ON true
@@ -164,9 +173,12 @@ FROM parcels_parcelwarning w JOIN parcels_waybill b ON b.id = w.waybill_id
 WHERE w.state IN (%s, %s) AND b.settled_at > %s AND b.settled_at <= w.deadline
 """
 
+# Close the warnings ({column}: id or waybill_id, in a list) still open or acknowledged.
+# RETURNING: the ones this statement closed, whose events go in with them (_close).
 CLOSE_SQL = """
 UPDATE parcels_parcelwarning SET closed_at = %s, state = %s
-WHERE id IN (SELECT {ids} {where}) AND state IN (%s, %s)
+WHERE {column} IN (SELECT {ids} {where}) AND state IN (%s, %s)
+RETURNING id
 """
 
 # A warning raised on a waybill settled later (a replay) brings the next look forward.
@@ -381,12 +393,14 @@ def _claim_missed_pg(at: dt.datetime, after: tuple) -> tuple[int, tuple | None]:
     for name in names:
         candidates = candidates.replace("%s", f"%({name})s", 1)
     params = {"at": _param(at), **{f"k{i}": v for i, v in enumerate(after)}, "missed": State.MISSED.value,
-              "open": State.OPEN.value, "acknowledged": State.ACKNOWLEDGED.value}
+              "open": State.OPEN.value, "acknowledged": State.ACKNOWLEDGED.value,
+              "event": WarningEvent.Verb.MISSED.value}
+    closed_events = events.closed_sql("closed", verb="%(event)s", at="%(at)s")
     with connection.cursor() as cursor:
         _tune(cursor)
         # A lost commit after a crash only means the next sweep marks these again.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(MISS_BATCH_PG.format(candidates=candidates), params)
+        cursor.execute(MISS_BATCH_PG.format(candidates=candidates, events=closed_events), params)
         n_candidates, marked, _closed, last_due, last_id = cursor.fetchone()
     return marked, ((last_due, last_id) if n_candidates == BATCH else None)
 
@@ -409,9 +423,8 @@ def _claim_missed_safe(at: dt.datetime, after: tuple) -> tuple[int, tuple | None
     # replayed history mostly finds none.
     warned = [wid for wid, warned_at in claimed if warned_at is not None]
     if warned:
-        ParcelWarning.objects.filter(
-            waybill_id__in=warned, state__in=[ParcelWarning.State.OPEN, ParcelWarning.State.ACKNOWLEDGED]
-        ).update(state=ParcelWarning.State.MISSED, closed_at=at)
+        with connection.cursor() as cursor:
+            _close(cursor, "waybill_id", warned, ParcelWarning.State.MISSED, WarningEvent.Verb.MISSED, p)
     return len(claimed), last
 
 
@@ -502,12 +515,29 @@ def _close_settled(at: dt.datetime, imports_mark: int) -> tuple[int, int]:
             else:
                 (saved if signed else returned).append(wid)
         counts = []
-        for ids, state in ((saved, State.SAVED), (returned, State.RETURNED)):
-            n = 0
-            if ids:
-                cursor.execute(_mark_sql(CLOSE_SQL), [p, state.value, _ids_param(ids), *opened])
-                n = cursor.rowcount
-            counts.append(n)
+        Verb = WarningEvent.Verb
+        for ids, state, verb in ((saved, State.SAVED, Verb.SAVED), (returned, State.RETURNED, Verb.RETURNED)):
+            counts.append(_close(cursor, "id", ids, state, verb, p) if ids else 0)
         cursor.execute("UPDATE parcels_sweephorizon SET closes_imports_through = %s, next_close_at = %s WHERE id = 1",
                        [imports_mark, next_at])
     return counts[0], counts[1]
+
+
+def _close(cursor, column: str, ids: list[int], state: str, verb: str, p) -> int:
+    """Close the warnings of `ids` (by `column`: id or waybill_id) still open or
+    acknowledged as `state` at `p` (the sweep's time, a parameter), with a `verb`
+    event each; returns how many. PostgreSQL: one statement, the events from the
+    UPDATE's RETURNING. SQLite: the ids it returns, then one INSERT, in the
+    transaction that holds the only write lock."""
+    opened = [ParcelWarning.State.OPEN.value, ParcelWarning.State.ACKNOWLEDGED.value]
+    close = _mark_sql(CLOSE_SQL.replace("{column}", column))
+    if connection.vendor == "postgresql":
+        cursor.execute(f"WITH closed AS ({close}) " + events.closed_sql("closed", verb="%s", at="%s"),
+                       [p, state, _ids_param(ids), *opened, verb, p])
+        return cursor.rowcount
+    cursor.execute(close, [p, state, _ids_param(ids), *opened])
+    closed = [row[0] for row in cursor.fetchall()]
+    if closed:
+        cursor.execute(events.closed_sql("json_each(%s)", column="value", verb="%s", at="%s"),
+                       [verb, p, _ids_param(closed)])
+    return len(closed)

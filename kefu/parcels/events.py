@@ -1,0 +1,112 @@
+"""Audit rows for early warnings (WarningEvent): every acknowledge, report,
+escalation, save, return and miss, with who (None: the sweep) and when.
+
+Each is written in the transaction of the change it records:
+
+- `record(...)`: one row, from a service (`warning_acknowledge`, `warning_report`);
+- set-based, for the sweep, which changes warnings by the thousand and must not
+  get slower: `closed_sql(...)` is the INSERT … SELECT of the events of the
+  warnings a statement has just closed (on PostgreSQL inside that statement,
+  from its RETURNING: two sweeps at once never write one twice), and
+  `record_escalated(...)` writes a batch's escalations after routing inserted
+  its warnings. Raising itself writes none: `raised_at` is on the warning.
+
+`data` by verb — acknowledged: {}; reported: reason, previous ("" the first
+time), ticket (its id), acknowledged (whether the report acknowledged an open
+warning); escalated: reason (routing's ESCALATE_*), to (the user's id, None when
+the point has nobody to take it), to_name; saved, returned, missed: {} (the
+warning's closed_at is the event's time).
+
+`describe(event)`: one line in the reader's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.parcels.models import ParcelWarning, WarningEvent
+
+Verb = WarningEvent.Verb
+_COLUMNS = "warning_id, verb, actor_id, created_at, data"
+
+
+def record(*, warning: ParcelWarning, verb: str, actor=None, at: dt.datetime | None = None,
+           **data) -> WarningEvent:
+    return WarningEvent.objects.create(warning=warning, verb=verb, actor=actor, data=data,
+                                       created_at=at or timezone.now())
+
+
+def closed_sql(source: str, *, verb: str, at: str, column: str = "id") -> str:
+    """The INSERT of the sweep's events (no actor, no data) for the warnings whose
+    ids `source` yields in its `column` (a CTE's name, a table function). `verb` and
+    `at`: their SQL, placeholders of the enclosing statement. No braces in it: it
+    may go through str.format."""
+    empty = "jsonb_build_object()" if connection.vendor == "postgresql" else "json_object()"
+    return (f"INSERT INTO {WarningEvent._meta.db_table} ({_COLUMNS}) "
+            f"SELECT {column}, {verb}, NULL, {at}, {empty} FROM {source}")
+
+
+def record_escalated(*, waybill_ids: list[int], at: dt.datetime, names: dict[int, str]) -> None:
+    """The `escalated` events of the warnings just raised on `waybill_ids` (those that
+    escalated; their reason and whom to are on the warning rows), in one statement.
+    `names`: the display name of each person escalated to."""
+    if not waybill_ids:
+        return
+    table = WarningEvent._meta.db_table
+    params = [Verb.ESCALATED.value, connection.ops.adapt_datetimefield_value(at),
+              json.dumps({str(k): v for k, v in names.items()}, ensure_ascii=False)]
+    if connection.vendor == "postgresql":
+        data = ("jsonb_build_object('reason', w.escalation, 'to', w.escalated_to_id, "
+                "'to_name', %s::jsonb ->> w.escalated_to_id::text)")
+        where = "w.waybill_id = ANY(%s)"
+        params.append(waybill_ids)
+    else:
+        data = ("json_object('reason', w.escalation, 'to', w.escalated_to_id, "
+                "'to_name', json_extract(%s, '$.\"' || w.escalated_to_id || '\"'))")
+        where = "w.waybill_id IN (SELECT value FROM json_each(%s))"
+        params.append(json.dumps(waybill_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({_COLUMNS}) SELECT w.id, %s, NULL, %s, {data} "
+                       f"FROM parcels_parcelwarning w WHERE {where} AND w.escalation <> ''", params)
+
+
+def describe(event: WarningEvent) -> str:
+    """One line in the reader's language: what happened (who and when are shown
+    beside it)."""
+    d = event.data
+    if event.verb == Verb.REPORTED:
+        if d.get("previous"):
+            return _("changed the reason from %(previous)s to %(reason)s") % {
+                "previous": _reason_label(d["previous"]), "reason": _reason_label(d.get("reason", ""))}
+        return _("reported: %(reason)s") % {"reason": _reason_label(d.get("reason", ""))}
+    if event.verb == Verb.ESCALATED:
+        why = _escalation_label(d.get("reason", ""))
+        if d.get("to_name"):
+            return _("escalated to %(name)s: %(why)s") % {"name": d["to_name"], "why": why}
+        return _("escalated: %(why)s") % {"why": why}
+    if event.verb == Verb.SAVED:
+        return _("saved: signed off by the deadline")
+    if event.verb == Verb.RETURNED:
+        return _("returned to the sender by the deadline")
+    if event.verb == Verb.MISSED:
+        return _("missed: not signed off by the deadline")
+    return str(Verb(event.verb).label) if event.verb in Verb.values else event.verb
+
+
+def _reason_label(reason: str) -> str:
+    return str(ParcelWarning.Reason(reason).label) if reason in ParcelWarning.Reason.values else reason
+
+
+def _escalation_label(reason: str) -> str:
+    from kefu.parcels import routing
+
+    return {
+        routing.ESCALATE_PROBLEM: _("a problem parcel scan"),
+        routing.ESCALATE_KA: _("a KA customer's parcel"),
+        routing.ESCALATE_REPEAT: _("the courier's second warning within the hour"),
+    }.get(reason, reason)

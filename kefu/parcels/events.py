@@ -8,8 +8,8 @@ Each is written in the transaction of the change it records:
   get slower: `closed_sql(...)` is the INSERT … SELECT of the events of the
   warnings a statement has just closed (on PostgreSQL inside that statement,
   from its RETURNING: two sweeps at once never write one twice), and
-  `record_escalated(...)` writes a batch's escalations after routing inserted
-  its warnings. Raising itself writes none: `raised_at` is on the warning.
+  `record_escalated(...)` writes a batch's escalations (one INSERT … SELECT)
+  after routing inserted its warnings. Raising itself writes none: `raised_at` is on the warning.
 
 `data` by verb — acknowledged: {}; reported: reason, previous ("" the first
 time), ticket (its id), acknowledged (whether the report acknowledged an open
@@ -29,6 +29,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import bulk
 from kefu.parcels.models import ParcelWarning, WarningEvent
 
 Verb = WarningEvent.Verb
@@ -51,28 +52,27 @@ def closed_sql(source: str, *, verb: str, at: str, column: str = "id") -> str:
             f"SELECT {column}, {verb}, NULL, {at}, {empty} FROM {source}")
 
 
-def record_escalated(*, waybill_ids: list[int], at: dt.datetime, names: dict[int, str]) -> None:
-    """The `escalated` events of the warnings just raised on `waybill_ids` (those that
-    escalated; their reason and whom to are on the warning rows), in one statement.
-    `names`: the display name of each person escalated to."""
-    if not waybill_ids:
+def record_escalated(*, escalated: list[tuple[int, str, int | None]], at: dt.datetime,
+                     names: dict[int, str]) -> None:
+    """The `escalated` events of warnings just raised, in one statement: `escalated`
+    holds (waybill id, reason, id of the person escalated to or None) for each;
+    `names`: the display name of each person escalated to. A batch has a handful of
+    distinct (reason, person): each one's data is made once, here, and picked per
+    row by a CASE (a JSON object built or parsed per row cost a third more)."""
+    if not escalated:
         return
-    table = WarningEvent._meta.db_table
-    params = [Verb.ESCALATED.value, connection.ops.adapt_datetimefield_value(at),
-              json.dumps({str(k): v for k, v in names.items()}, ensure_ascii=False)]
-    if connection.vendor == "postgresql":
-        data = ("jsonb_build_object('reason', w.escalation, 'to', w.escalated_to_id, "
-                "'to_name', %s::jsonb ->> w.escalated_to_id::text)")
-        where = "w.waybill_id = ANY(%s)"
-        params.append(waybill_ids)
-    else:
-        data = ("json_object('reason', w.escalation, 'to', w.escalated_to_id, "
-                "'to_name', json_extract(%s, '$.\"' || w.escalated_to_id || '\"'))")
-        where = "w.waybill_id IN (SELECT value FROM json_each(%s))"
-        params.append(json.dumps(waybill_ids))
+    postgres = connection.vendor == "postgresql"
+    same, as_json = ("IS NOT DISTINCT FROM", "::jsonb") if postgres else ("IS", "")
+    cases, params = [], [Verb.ESCALATED.value, connection.ops.adapt_datetimefield_value(at)]
+    for reason, to in sorted({(row[1], row[2]) for row in escalated}, key=str):
+        cases.append(f"WHEN w.escalation = %s AND w.escalated_to_id {same} %s THEN %s{as_json}")
+        params += [reason, to, json.dumps({"reason": reason, "to": to, "to_name": names.get(to)}, ensure_ascii=False)]
+    params.append(bulk.id_list([row[0] for row in escalated]))
+    waybills = "= ANY(%s::bigint[])" if postgres else "IN (SELECT value FROM json_each(%s))"
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({_COLUMNS}) SELECT w.id, %s, NULL, %s, {data} "
-                       f"FROM parcels_parcelwarning w WHERE {where} AND w.escalation <> ''", params)
+        cursor.execute(f"INSERT INTO {WarningEvent._meta.db_table} ({_COLUMNS}) "
+                       f"SELECT w.id, %s, NULL, %s, CASE {' '.join(cases)} END "
+                       f"FROM parcels_parcelwarning w WHERE w.waybill_id {waybills}", params)
 
 
 def describe(event: WarningEvent) -> str:

@@ -52,6 +52,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from kefu.core import bulk
 from kefu.core.sql import expression_sql, where_sql
 from kefu.imports.models import ImportBatch
 from kefu.parcels import events, routing
@@ -216,8 +217,8 @@ def _mark_sql(template: str) -> str:
     return template.format(ids="value", where="FROM json_each(%s) WHERE true")
 
 
-def _ids_param(ids: list[int]):
-    return ids if connection.vendor == "postgresql" else "[" + ",".join(map(str, ids)) + "]"
+def _ids_param(ids: list[int]) -> str:
+    return bulk.id_list(ids)
 
 
 def _tune(cursor) -> None:
@@ -463,7 +464,7 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
             # The candidates had no mark a moment ago in this transaction; a plain insert is
             # cheaper than ON CONFLICT, and a sweep that marked one meanwhile makes it fail.
             cursor.execute("INSERT INTO parcels_waybillmark (waybill_id, warned_at) "
-                           "SELECT unnest(%s::bigint[]), %s", [ids, p])
+                           "SELECT unnest(%s::bigint[]), %s", [_ids_param(ids), p])
             won = set(ids)
         else:
             cursor.execute(_mark_sql(MARK_WARNED), [_ids_param(ids), p] if connection.vendor == "postgresql"

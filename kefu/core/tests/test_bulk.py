@@ -83,3 +83,12 @@ def test_a_line_of_the_callers_own_is_used_on_postgres(probe):
 def test_nothing_to_write_sends_nothing(probe):
     bulk.write_rows("bulk_probe", COLUMNS, [])
     assert _read() == []
+
+
+def test_an_id_list_is_one_parameter_the_database_reads_back():
+    ids = [3, 1, 2_000_000_000_000]
+    sql = ("SELECT unnest(%s::bigint[])" if connection.vendor == "postgresql"
+           else "SELECT value FROM json_each(%s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bulk.id_list(ids)])
+        assert [row[0] for row in cursor.fetchall()] == ids

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.customers.models import Customer
 from kefu.orgs.models import Area, NetworkPoint
@@ -69,6 +70,20 @@ class ScanEvent(models.Model):
         return f"{self.waybill_no} {self.get_scan_type_display()} {self.scanned_at}"
 
 
+# Which waybills the sweep looks at, and from when: each rule written once, here, for
+# the partial indexes of Waybill and for the sweep's candidate queries (sweep.py
+# compiles them for the connection, so the two cannot drift apart).
+# A waybill can be warned from GREATEST(warn_at, arrived_at) until its deadline, unless
+# settled by warn_at; it can be missed from GREATEST(deadline, arrived_at), unless
+# settled by its deadline.
+CAN_BE_WARNED = Q(deadline__isnull=False, arrived_at__isnull=False) & (
+    Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at")))
+CAN_BE_MISSED = Q(deadline__isnull=False, arrived_at__isnull=False) & (
+    Q(settled_at__isnull=True) | Q(settled_at__gt=F("deadline")))
+WARN_DUE = Greatest("warn_at", "arrived_at")
+MISS_DUE = Greatest("deadline", "arrived_at")
+
+
 class Waybill(models.Model):
     # point leads composite indexes below; area, courier and customer need none of their
     # own (the board reads a point's waybills by deadline, then filters). Each index costs
@@ -110,20 +125,13 @@ class Waybill(models.Model):
             models.UniqueConstraint(fields=["point", "waybill_no"], name="waybill_once_per_point")
         ]
         indexes = [
-            # The sweep's candidates, in the order it reads them. A waybill can be warned from
-            # GREATEST(warn_at, arrived_at) until its deadline, and missed from
-            # GREATEST(deadline, arrived_at); the sweep reads each index from where its last
-            # complete pass stopped (SweepHorizon), so marked waybills staying in them cost nothing.
-            models.Index(
-                Greatest("warn_at", "arrived_at"), F("deadline"), F("id"), name="waybill_to_warn",
-                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
-                & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("warn_at"))),
-            ),
+            # The sweep's candidates (the rules above), in the order it reads them. The sweep
+            # reads each index from where its last complete pass stopped (SweepHorizon), so
+            # marked waybills staying in them cost nothing.
+            models.Index(WARN_DUE, F("deadline"), F("id"), name="waybill_to_warn", condition=CAN_BE_WARNED),
             models.Index(
                 # deadline and arrived_at too: PostgreSQL reads the candidates from the index alone.
-                Greatest("deadline", "arrived_at"), F("id"), F("deadline"), F("arrived_at"), name="waybill_to_miss",
-                condition=Q(deadline__isnull=False, arrived_at__isnull=False)
-                & (Q(settled_at__isnull=True) | Q(settled_at__gt=F("deadline"))),
+                MISS_DUE, F("id"), F("deadline"), F("arrived_at"), name="waybill_to_miss", condition=CAN_BE_MISSED,
             ),
             # The board: a point's waybills due in a period (per courier, area or day).
             models.Index(fields=["point", "deadline"], name="waybill_due"),
@@ -202,6 +210,12 @@ class DeadlineRule(models.Model):
                 f"lead {self.lead_minutes} min, from {self.effective_from}")
 
 
+# Why a warning escalated to vertical follow-up (ParcelWarning.escalation; routing decides).
+ESCALATE_PROBLEM = "problem_scan"  # a 问题件 scan: to the operations head
+ESCALATE_KA = "key_account"  # a KA customer's parcel: to the sales head
+ESCALATE_REPEAT = "repeat_within_hour"  # the courier's second warning within the hour: operations
+
+
 class ParcelWarning(models.Model):
     """An early warning: raised `lead` minutes before a waybill's deadline."""
 
@@ -258,3 +272,38 @@ class ParcelWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_id} ({self.state}, {self.deadline})"
+
+
+class WarningEvent(models.Model):
+    """The audit row of every change to a warning (events.py): what changed, who
+    (None: the sweep) and when. The courier's taps write one each; the sweep writes
+    its closes and escalations by the thousand, set-based, in the statement or
+    transaction that makes the change."""
+
+    class Verb(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("warning event", "acknowledged")
+        REPORTED = "reported", pgettext_lazy("warning event", "reported a reason")
+        ESCALATED = "escalated", pgettext_lazy("warning event", "escalated")
+        SAVED = "saved", pgettext_lazy("warning event", "saved")
+        RETURNED = "returned", pgettext_lazy("warning event", "returned")
+        MISSED = "missed", pgettext_lazy("warning event", "missed")
+
+    # Written by the sweep as often as warnings: one index (a warning's history, in
+    # order), no foreign-key constraints (a check per row at commit). Deletes still
+    # cascade or set null through the ORM.
+    warning = models.ForeignKey(ParcelWarning, on_delete=models.CASCADE, related_name="events", db_index=False,
+                                db_constraint=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", db_index=False, db_constraint=False)
+    verb = models.CharField(max_length=20, choices=Verb.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("warning event")
+        verbose_name_plural = _("warning events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["warning", "created_at"], name="warning_event_history")]
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} {self.get_verb_display()} {self.created_at or ''}"

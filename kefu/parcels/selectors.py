@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.utils import timezone
 from kefu.core.tz import SHANGHAI
 from kefu.orgs.models import FIELD_ROLES, Area, Role, User
 from kefu.parcels import permissions
-from kefu.parcels.models import ParcelWarning, Waybill, WaybillMark
+from kefu.parcels.models import ParcelWarning, WarningEvent, Waybill, WaybillMark
 
 State = ParcelWarning.State
 OPEN_STATES = (State.OPEN, State.ACKNOWLEDGED)
@@ -54,8 +54,12 @@ def warnings_visible_to(user: User) -> QuerySet[ParcelWarning]:
     return qs.none()
 
 
-def warning_access(user: User, warning_id: int) -> ParcelWarning:
+def warning_access(user: User, warning_id: int, *, history: bool = False) -> ParcelWarning:
+    """The warning `warning_id` if `user` may see it, else 404; `history`: with its
+    events (`warning.events.all()`, oldest first, with their actors)."""
     qs = warnings_visible_to(user).select_related("waybill", "waybill__customer", "area", "courier")
+    if history:
+        qs = qs.prefetch_related(_history())
     try:
         return qs.get(pk=warning_id)
     except (ParcelWarning.DoesNotExist, ValueError, TypeError):
@@ -74,10 +78,16 @@ def with_minutes_left(warnings, *, now: dt.datetime) -> list[ParcelWarning]:
 
 def open_warnings(user: User, *, now: dt.datetime | None = None) -> list[ParcelWarning]:
     """The open and acknowledged warnings `user` may see, nearest deadline first —
-    for a courier, exactly their own."""
+    for a courier, exactly their own — with their history (one more query for all)."""
     qs = (warnings_visible_to(user).filter(state__in=OPEN_STATES)
-          .select_related("waybill", "waybill__customer", "area").order_by("deadline", "pk"))
+          .select_related("waybill", "waybill__customer", "area").prefetch_related(_history())
+          .order_by("deadline", "pk"))
     return with_minutes_left(qs, now=now or timezone.now())
+
+
+def _history() -> Prefetch:
+    """A warning's events, oldest first, with who acted (one query for all the warnings)."""
+    return Prefetch("events", queryset=WarningEvent.objects.select_related("actor"))
 
 
 # ---- the supervisor's board -------------------------------------------------

@@ -4,7 +4,8 @@ there (seed 002: CS calls the sender for a new phone number or agrees the
 upstairs fee while the driver keeps delivering).
 
 Every transition locks the warning row, so a double tap on a phone or a CS
-agent acting at the same moment never opens two tickets.
+agent acting at the same moment never opens two tickets, and writes its event
+(events.py) in its transaction; a tap that changes nothing writes nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from kefu.core.tz import SHANGHAI
 from kefu.orgs.models import Queue, User
-from kefu.parcels import permissions
-from kefu.parcels.models import ParcelWarning
+from kefu.parcels import events, permissions
+from kefu.parcels.models import ParcelWarning, WarningEvent
 from kefu.tickets import services as ticket_services
 from kefu.tickets.models import Category, Channel, Kind, Ticket
 
@@ -72,6 +73,7 @@ def warning_acknowledge(*, warning: ParcelWarning, actor: User) -> ParcelWarning
         warning.state = State.ACKNOWLEDGED
         warning.acknowledged_at = timezone.now()
         warning.save(update_fields=["state", "acknowledged_at"])
+        events.record(warning=warning, verb=WarningEvent.Verb.ACKNOWLEDGED, actor=actor, at=warning.acknowledged_at)
         logger.info("parcel warning acknowledged warning=%s actor=%s", warning.pk, actor.pk)
     return warning
 
@@ -81,26 +83,32 @@ def warning_report(*, warning: ParcelWarning, actor: User, reason: str) -> Parce
     """Record why the parcel is at risk and hand it to the arrival queue: one
     ticket per warning, with the waybill attached. Reporting acknowledges an
     open warning; a second report changes the reason and notes it on the same
-    ticket instead of opening another."""
+    ticket instead of opening another; its event keeps the previous reason.
+    Reporting the same reason again changes nothing."""
     if reason not in Reason.values:
         raise ValidationError({"reason": _("Choose a reason.")})
     warning = _lock(warning)
     permissions.check_act_on(actor, warning)
     _check_open(warning)
-    now = timezone.now()
     previous = warning.reason
+    if previous == reason and warning.ticket_id is not None:
+        return warning
+    now = timezone.now()
     warning.reason = reason
     fields = ["reason"]
-    if warning.state == State.OPEN:
+    acknowledged = warning.state == State.OPEN
+    if acknowledged:
         warning.state = State.ACKNOWLEDGED
         warning.acknowledged_at = now
         fields += ["state", "acknowledged_at"]
     if warning.ticket_id is None:
         warning.ticket_id = _open_ticket(warning, actor=actor, reason=reason).pk
         fields.append("ticket_id")
-    elif previous != reason:
+    else:
         _note_new_reason(warning, actor=actor, reason=reason)
     warning.save(update_fields=fields)
+    events.record(warning=warning, verb=WarningEvent.Verb.REPORTED, actor=actor, at=now, reason=reason,
+                  previous=previous, ticket=warning.ticket_id, acknowledged=acknowledged)
     logger.info("parcel warning reported warning=%s reason=%s ticket=%s actor=%s",
                 warning.pk, reason, warning.ticket_id, actor.pk)
     return warning

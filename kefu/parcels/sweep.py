@@ -31,11 +31,18 @@ only when something can have changed: after a scan import (the only writer of
 waybills), or once the sweep's time reaches the earliest known sign-off or
 return that lies ahead of an open warning (a replayed day has those; see
 SweepHorizon.next_close_at). An idle minute costs a few small queries.
+
+Every warning closed (saved, returned, missed) gets its event (events.py) from
+the rows the closing UPDATE returned, in the same statement on PostgreSQL (the
+same transaction on SQLite, which has one writer at a time): a warning another
+sweep closed first is not in them, so none is written twice. Escalations get
+theirs as routing raises the warnings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -45,27 +52,39 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from kefu.core import bulk
+from kefu.core.sql import expression_sql, where_sql
 from kefu.imports.models import ImportBatch
-from kefu.parcels import routing
-from kefu.parcels.models import ParcelWarning
+from kefu.parcels import events, routing
+from kefu.parcels.models import (
+    CAN_BE_MISSED,
+    CAN_BE_WARNED,
+    MISS_DUE,
+    WARN_DUE,
+    ParcelWarning,
+    WarningEvent,
+    Waybill,
+)
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
 # A running scan import that has shown no progress for this long is dead (uploads.py fails it).
 STALLED = dt.timedelta(minutes=30)
 
-# {due}: when a waybill can be missed (warned); {key}: its index key, after {due}.
-_MISS = {"due": "{greatest}(deadline, arrived_at)", "key": "{greatest}(deadline, arrived_at), id", "n": 2}
-_WARN = {"due": "{greatest}(warn_at, arrived_at)", "key": "{greatest}(warn_at, arrived_at), deadline, id", "n": 3}
+# The two passes' candidate indexes: {rule}, which waybills can be missed (warned), and
+# {due}, from when, are models.py's CAN_BE_MISSED and MISS_DUE (CAN_BE_WARNED, WARN_DUE),
+# the partial indexes' own condition and first column, compiled for the connection
+# (_compiled); {key}: the index key, {due} and the columns after it.
+_MISS, _WARN = "miss", "warn"
+_PASSES = {_MISS: (CAN_BE_MISSED, MISS_DUE, ("id",)), _WARN: (CAN_BE_WARNED, WARN_DUE, ("deadline", "id"))}
 
-# The WHERE of each candidate query repeats its partial index's condition term by
-# term (SQLite uses a partial index only then) and orders by the index key. On
+# The WHERE of each candidate query repeats its partial index's condition ({rule}, term
+# by term: SQLite uses a partial index only then) and orders by the index key. On
 # PostgreSQL, OFFSET 0 ({fence}) keeps NOT EXISTS a primary-key probe per candidate:
 # as an anti-join the planner hashes the whole mark table, on every batch.
 MISS_CANDIDATES = """
 SELECT id, {due} AS due FROM parcels_waybill
-WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-  AND (settled_at IS NULL OR settled_at > deadline)
+WHERE {rule}
   AND {due} <= %s {after}
   AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m
                   WHERE m.waybill_id = parcels_waybill.id AND m.missed_at IS NOT NULL{fence})
@@ -75,8 +94,7 @@ ORDER BY {key} LIMIT {batch}
 WARN_CANDIDATES = """
 SELECT id, point_id, courier_id, area_id, customer_id, deadline, problem_at, waybill_no, settled_at
 FROM parcels_waybill
-WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-  AND (settled_at IS NULL OR settled_at > warn_at)
+WHERE {rule}
   AND {due} <= %s {after}
   AND deadline > %s AND (settled_at IS NULL OR settled_at > %s)
   AND NOT EXISTS (SELECT 1 FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id{fence})
@@ -91,8 +109,7 @@ SELECT id, due, marked FROM (
   SELECT id, {due} AS due,
     (SELECT m.missed_at IS NULL FROM parcels_waybillmark m WHERE m.waybill_id = parcels_waybill.id) AS marked
   FROM parcels_waybill
-  WHERE deadline IS NOT NULL AND arrived_at IS NOT NULL
-    AND (settled_at IS NULL OR settled_at > deadline)
+  WHERE {rule}
     AND {due} <= %s {after}
   ORDER BY {key} OFFSET 0
 ) q WHERE marked IS NOT false LIMIT {batch}
@@ -100,8 +117,9 @@ SELECT id, due, marked FROM (
 
 # PostgreSQL: one statement per batch. The candidates not marked at all get a plain
 # insert (a third cheaper than ON CONFLICT's speculative insertion), those marked
-# warned get missed_at, and their warnings close. A sweep running at the same time
-# can make the insert hit the primary key: the batch then runs again as MARK_MISSED.
+# warned get missed_at, and their warnings close with their events ({events}: from the
+# warnings the UPDATE returned). A sweep running at the same time can make the insert
+# hit the primary key: the batch then runs again as MARK_MISSED.
 MISS_BATCH_PG = """
 WITH c AS MATERIALIZED ({candidates}),
 ins AS (
@@ -117,8 +135,9 @@ upd AS (
 closed AS (
   UPDATE parcels_parcelwarning SET state = %(missed)s, closed_at = %(at)s
   WHERE waybill_id = ANY(ARRAY(SELECT waybill_id FROM upd)) AND state IN (%(open)s, %(acknowledged)s)
-  RETURNING 1
-)
+  RETURNING id
+),
+events AS ({events})
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd),
   (SELECT count(*) FROM closed), last.due, last.id
 FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT due, id FROM c ORDER BY due DESC, id DESC LIMIT 1) last ON true
@@ -155,9 +174,12 @@ FROM parcels_parcelwarning w JOIN parcels_waybill b ON b.id = w.waybill_id
 WHERE w.state IN (%s, %s) AND b.settled_at > %s AND b.settled_at <= w.deadline
 """
 
+# Close the warnings ({column}: id or waybill_id, in a list) still open or acknowledged.
+# RETURNING: the ones this statement closed, whose events go in with them (_close).
 CLOSE_SQL = """
 UPDATE parcels_parcelwarning SET closed_at = %s, state = %s
-WHERE id IN (SELECT {ids} {where}) AND state IN (%s, %s)
+WHERE {column} IN (SELECT {ids} {where}) AND state IN (%s, %s)
+RETURNING id
 """
 
 # A warning raised on a waybill settled later (a replay) brings the next look forward.
@@ -168,17 +190,24 @@ WHERE id = 1
 """
 
 
-def _sql(template: str, which: dict, *, after: int) -> str:
-    """`after`: 0 from the start of the index, 1 after a time, else after a key (keyset)."""
-    greatest = _greatest()
-    due, key = which["due"].format(greatest=greatest), which["key"].format(greatest=greatest)
-    cond = "" if not after else f"AND {due} > %s" if after == 1 else f"AND ({key}) > ({', '.join(['%s'] * which['n'])})"
+def _sql(template: str, which: str, *, after: int) -> str:
+    """A candidate query of the pass `which` (_MISS, _WARN). `after`: 0 from the start of
+    the index, 1 after a time, else after a key (keyset)."""
+    rule, due, key, n = _compiled(connection.vendor)[which]
+    cond = "" if not after else f"AND {due} > %s" if after == 1 else f"AND ({key}) > ({', '.join(['%s'] * n)})"
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
-    return template.format(due=due, key=key, after=cond, batch=BATCH, fence=fence)
+    return template.format(rule=rule, due=due, key=key, after=cond, batch=BATCH, fence=fence)
 
 
-def _greatest() -> str:
-    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+@functools.cache
+def _compiled(vendor: str) -> dict[str, tuple[str, str, str, int]]:
+    """Each pass's (rule, due, key, columns in the key) as SQL for `vendor`, compiled
+    once from models.py's rules by the ORM's compiler for the current connection."""
+    compiled = {}
+    for which, (rule, due, rest) in _PASSES.items():
+        due_sql = expression_sql(Waybill, due)
+        compiled[which] = (where_sql(Waybill, rule), due_sql, ", ".join([due_sql, *rest]), 1 + len(rest))
+    return compiled
 
 
 def _mark_sql(template: str) -> str:
@@ -188,8 +217,8 @@ def _mark_sql(template: str) -> str:
     return template.format(ids="value", where="FROM json_each(%s) WHERE true")
 
 
-def _ids_param(ids: list[int]):
-    return ids if connection.vendor == "postgresql" else "[" + ",".join(map(str, ids)) + "]"
+def _ids_param(ids: list[int]) -> str:
+    return bulk.id_list(ids)
 
 
 def _tune(cursor) -> None:
@@ -365,12 +394,14 @@ def _claim_missed_pg(at: dt.datetime, after: tuple) -> tuple[int, tuple | None]:
     for name in names:
         candidates = candidates.replace("%s", f"%({name})s", 1)
     params = {"at": _param(at), **{f"k{i}": v for i, v in enumerate(after)}, "missed": State.MISSED.value,
-              "open": State.OPEN.value, "acknowledged": State.ACKNOWLEDGED.value}
+              "open": State.OPEN.value, "acknowledged": State.ACKNOWLEDGED.value,
+              "event": WarningEvent.Verb.MISSED.value}
+    closed_events = events.closed_sql("closed", verb="%(event)s", at="%(at)s")
     with connection.cursor() as cursor:
         _tune(cursor)
         # A lost commit after a crash only means the next sweep marks these again.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(MISS_BATCH_PG.format(candidates=candidates), params)
+        cursor.execute(MISS_BATCH_PG.format(candidates=candidates, events=closed_events), params)
         n_candidates, marked, _closed, last_due, last_id = cursor.fetchone()
     return marked, ((last_due, last_id) if n_candidates == BATCH else None)
 
@@ -393,9 +424,8 @@ def _claim_missed_safe(at: dt.datetime, after: tuple) -> tuple[int, tuple | None
     # replayed history mostly finds none.
     warned = [wid for wid, warned_at in claimed if warned_at is not None]
     if warned:
-        ParcelWarning.objects.filter(
-            waybill_id__in=warned, state__in=[ParcelWarning.State.OPEN, ParcelWarning.State.ACKNOWLEDGED]
-        ).update(state=ParcelWarning.State.MISSED, closed_at=at)
+        with connection.cursor() as cursor:
+            _close(cursor, "waybill_id", warned, ParcelWarning.State.MISSED, WarningEvent.Verb.MISSED, p)
     return len(claimed), last
 
 
@@ -434,7 +464,7 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
             # The candidates had no mark a moment ago in this transaction; a plain insert is
             # cheaper than ON CONFLICT, and a sweep that marked one meanwhile makes it fail.
             cursor.execute("INSERT INTO parcels_waybillmark (waybill_id, warned_at) "
-                           "SELECT unnest(%s::bigint[]), %s", [ids, p])
+                           "SELECT unnest(%s::bigint[]), %s", [_ids_param(ids), p])
             won = set(ids)
         else:
             cursor.execute(_mark_sql(MARK_WARNED), [_ids_param(ids), p] if connection.vendor == "postgresql"
@@ -442,8 +472,8 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
             won = {r[0] for r in cursor.fetchall()}
         last = None
         if len(rows) == BATCH:  # the key of the last candidate, to read on from (one lookup, not a time per row)
-            cursor.execute(f"SELECT {_greatest()}(warn_at, arrived_at), deadline FROM parcels_waybill WHERE id = %s",
-                           [ids[-1]])
+            cursor.execute(f"SELECT {_compiled(connection.vendor)[_WARN][1]}, deadline FROM parcels_waybill "
+                           "WHERE id = %s", [ids[-1]])
             wdue, deadline = cursor.fetchone()
             last = (_key(wdue), _key(deadline), ids[-1])
         claimed = [r for r in rows if r[0] in won]
@@ -486,12 +516,29 @@ def _close_settled(at: dt.datetime, imports_mark: int) -> tuple[int, int]:
             else:
                 (saved if signed else returned).append(wid)
         counts = []
-        for ids, state in ((saved, State.SAVED), (returned, State.RETURNED)):
-            n = 0
-            if ids:
-                cursor.execute(_mark_sql(CLOSE_SQL), [p, state.value, _ids_param(ids), *opened])
-                n = cursor.rowcount
-            counts.append(n)
+        Verb = WarningEvent.Verb
+        for ids, state, verb in ((saved, State.SAVED, Verb.SAVED), (returned, State.RETURNED, Verb.RETURNED)):
+            counts.append(_close(cursor, "id", ids, state, verb, p) if ids else 0)
         cursor.execute("UPDATE parcels_sweephorizon SET closes_imports_through = %s, next_close_at = %s WHERE id = 1",
                        [imports_mark, next_at])
     return counts[0], counts[1]
+
+
+def _close(cursor, column: str, ids: list[int], state: str, verb: str, p) -> int:
+    """Close the warnings of `ids` (by `column`: id or waybill_id) still open or
+    acknowledged as `state` at `p` (the sweep's time, a parameter), with a `verb`
+    event each; returns how many. PostgreSQL: one statement, the events from the
+    UPDATE's RETURNING. SQLite: the ids it returns, then one INSERT, in the
+    transaction that holds the only write lock."""
+    opened = [ParcelWarning.State.OPEN.value, ParcelWarning.State.ACKNOWLEDGED.value]
+    close = _mark_sql(CLOSE_SQL.replace("{column}", column))
+    if connection.vendor == "postgresql":
+        cursor.execute(f"WITH closed AS ({close}) " + events.closed_sql("closed", verb="%s", at="%s"),
+                       [p, state, _ids_param(ids), *opened, verb, p])
+        return cursor.rowcount
+    cursor.execute(close, [p, state, _ids_param(ids), *opened])
+    closed = [row[0] for row in cursor.fetchall()]
+    if closed:
+        cursor.execute(events.closed_sql("json_each(%s)", column="value", verb="%s", at="%s"),
+                       [verb, p, _ids_param(closed)])
+    return len(closed)

@@ -44,7 +44,7 @@ def _act(request, pk: int, action):
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if is_htmx(request):
-        warning = selectors.warning_access(request.user, pk)
+        warning = selectors.warning_access(request.user, pk, history=True)
         selectors.with_minutes_left([warning], now=timezone.now())
         return render(request, "parcels/warnings.html#card", {"w": warning, "reasons": _reasons(), "error": error},
                       status=400 if error else 200)

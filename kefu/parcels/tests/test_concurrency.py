@@ -1,5 +1,6 @@
-"""Two sweeps at once never raise a warning twice and never lose one (PostgreSQL):
-in threads of one process, and on two real Celery workers with the Redis broker."""
+"""Two sweeps at once never raise a warning twice and never lose one, and write
+each warning's escalation and close exactly once (PostgreSQL): in threads of one
+process, and on two real Celery workers with the Redis broker."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from django.db import connection, connections
 
 from kefu.orgs.tests.factories import PointFactory
 from kefu.parcels.ingest import scans_import
-from kefu.parcels.models import ParcelWarning, WaybillMark
+from kefu.parcels.models import ParcelWarning, WarningEvent, WaybillMark
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import redis_up, scan, scan_csv
 
 SH = ZoneInfo("Asia/Shanghai")
 AT = dt.datetime(2026, 11, 21, 8, 30, tzinfo=SH)
+PAST_DEADLINE = AT.replace(hour=9, minute=0, second=30)  # the N warned waybills are missed
 N = 3000
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -33,11 +35,50 @@ def _require_postgres():
 
 
 def _load(n: int) -> None:
+    """N waybills due at 09:00 (one in ten with a problem scan: escalated when warned),
+    and 500 already missed."""
     PointFactory(code="P1")
     rows = [scan(f"YT{i:012d}", "到件", "2026-11-20 09:00") for i in range(n)]
+    rows += [scan(f"YT{i:012d}", "问题件", "2026-11-20 10:00") for i in range(0, n, 10)]
     rows += [scan(f"YT{i:012d}", "到件", "2026-11-20 07:00") for i in range(n, n + 500)]  # already missed
     batch = scans_import(fileobj=scan_csv(rows), file_name="s.csv")
-    assert batch.created_rows == n + 500
+    assert batch.created_rows == n + n // 10 + 500
+
+
+def _assert_one_event_per_change() -> None:
+    """Each escalated warning has exactly one escalation event, each closed warning
+    exactly one event of its close, and there is no other."""
+    def ids(qs):
+        return sorted(qs.values_list("pk", flat=True))
+
+    def events(verb):
+        return sorted(WarningEvent.objects.filter(verb=verb).values_list("warning_id", flat=True))
+
+    assert events("escalated") == ids(ParcelWarning.objects.exclude(escalation=""))
+    for state in ("missed", "saved", "returned"):
+        assert events(state) == ids(ParcelWarning.objects.filter(state=state))
+    assert set(WarningEvent.objects.values_list("verb", flat=True)) <= {"escalated", "missed", "saved", "returned"}
+
+
+def _in_threads(at: dt.datetime, n: int = 2) -> list[dict]:
+    """`n` sweeps at `at` at once, each in a thread with its own connection."""
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(sweep(at=at))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    return results
 
 
 @pytest.mark.parametrize("overlap", [True, False])
@@ -53,31 +94,25 @@ def test_a_full_sweep_marks_the_same_with_its_passes_side_by_side_or_one_after_t
     assert WaybillMark.objects.filter(warned_at__isnull=False, missed_at__isnull=True).count() == N
     assert WaybillMark.objects.filter(warned_at__isnull=True, missed_at__isnull=False).count() == 500
     assert ParcelWarning.objects.filter(state=ParcelWarning.State.OPEN).count() == N
+    assert result["escalated"] == N // 10
+    _assert_one_event_per_change()
 
 
-def test_two_sweeps_in_threads_claim_each_waybill_once():
+def test_two_sweeps_in_threads_claim_each_waybill_once_and_close_each_warning_once():
     _require_postgres()
     _load(N)
-    results, errors = [], []
-
-    def run():
-        try:
-            results.append(sweep(at=AT))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    results = _in_threads(AT)
     assert sum(r["raised"] for r in results) == N
     assert sum(r["missed"] for r in results) == 500
+    assert sum(r["escalated"] for r in results) == N // 10
     assert ParcelWarning.objects.count() == N
     assert WaybillMark.objects.filter(warned_at__isnull=False).count() == N
+    _assert_one_event_per_change()
+    # Both past the deadline at once: each warning is missed, with its event, once.
+    results = _in_threads(PAST_DEADLINE)
+    assert sum(r["missed"] for r in results) == N
+    assert ParcelWarning.objects.filter(state="missed").count() == N
+    _assert_one_event_per_change()
 
 
 def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_missed_waybill():
@@ -120,6 +155,7 @@ def test_a_lagging_sweep_racing_a_missing_sweep_leaves_no_open_warning_on_a_miss
     assert WaybillMark.objects.filter(missed_at__isnull=False).count() == N + 500
     assert ParcelWarning.objects.exclude(state=ParcelWarning.State.MISSED).count() == 0
     assert ParcelWarning.objects.count() == WaybillMark.objects.filter(warned_at__isnull=False).count()
+    _assert_one_event_per_change()
 
 
 def test_two_celery_workers_with_redis_sweep_at_once(tmp_path):
@@ -152,6 +188,9 @@ def test_two_celery_workers_with_redis_sweep_at_once(tmp_path):
         _wait_for_workers(app, queue, 2)
         tasks = [app.send_task("kefu.parcels.sweep", args=[AT.isoformat()], queue=queue) for _ in range(2)]
         results = [t.get(timeout=120) for t in tasks]
+        tasks = [app.send_task("kefu.parcels.sweep", args=[PAST_DEADLINE.isoformat()], queue=queue)
+                 for _ in range(2)]
+        later = [t.get(timeout=120) for t in tasks]
     finally:
         for w in workers:
             w.terminate()
@@ -161,6 +200,9 @@ def test_two_celery_workers_with_redis_sweep_at_once(tmp_path):
     assert sum(r["missed"] for r in results) == 500
     assert ParcelWarning.objects.count() == N
     assert ParcelWarning.objects.values("waybill").distinct().count() == N
+    assert sum(r["missed"] for r in later) == N
+    assert ParcelWarning.objects.filter(state="missed").count() == N
+    _assert_one_event_per_change()
 
 
 def _wait_for_workers(app, queue: str, n: int, timeout: float = 60.0) -> None:

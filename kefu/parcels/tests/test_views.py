@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.orgs.models import Role
 from kefu.orgs.tests.factories import AgentFactory, AreaFactory, PointFactory, UserFactory
-from kefu.parcels import selectors
+from kefu.parcels import events, selectors, services
 from kefu.parcels.ingest import scans_import
-from kefu.parcels.models import ParcelWarning
+from kefu.parcels.models import ParcelWarning, WarningEvent
 from kefu.parcels.sweep import sweep
 from kefu.parcels.tests.helpers import at, scan, scan_csv
 from kefu.tickets.models import Ticket
@@ -273,3 +274,67 @@ def test_a_returned_parcel_s_warning_shows_as_returned_on_the_board_and_the_cour
     assert response.status_code == 400
     body = response.content.decode()
     assert 'data-state="returned"' in body and '<p class="state">退回</p>' in body  # the state's label
+
+
+# ---- a warning's history on the courier's page ------------------------------------
+
+
+def _history(world):
+    """YT…03 (李四): escalated by the sweep at 09:00, acknowledged by 李四 at 09:05, reported
+    unreachable by the area's agent at 09:10, then upstairs by 李四 at 09:20."""
+    warning, li = world["w"]["03"], world["li"]
+    events.record(warning=warning, verb=WarningEvent.Verb.ESCALATED, at=at("2026-11-21 09:00"),
+                  reason="repeat_within_hour", to=None, to_name="王主管")
+    events.record(warning=warning, verb=WarningEvent.Verb.ACKNOWLEDGED, actor=li, at=at("2026-11-21 09:05"))
+    events.record(warning=warning, verb=WarningEvent.Verb.REPORTED, actor=world["owner"], at=at("2026-11-21 09:10"),
+                  reason="unreachable", previous="", ticket=1, acknowledged=False)
+    events.record(warning=warning, verb=WarningEvent.Verb.REPORTED, actor=li, at=at("2026-11-21 09:20"),
+                  reason="upstairs", previous="unreachable", ticket=1, acknowledged=False)
+    return warning
+
+
+def test_the_courier_page_shows_a_warning_s_history_in_shanghai_time(client, world):
+    warning = _history(world)
+    world["owner"].display_name = "赵客服"
+    world["owner"].save()
+    client.force_login(world["li"])
+    body = client.get("/warnings/").content.decode()
+    card = body[body.index(f'id="warning-{warning.pk}"'):]
+    card = card[:card.index("</article>")]
+    lines = re.findall(r'<li data-verb="(\w+)"><time datetime="[^"]+">([^<]+)</time> · ([^·]+) · ([^<]+)</li>', card)
+    assert lines == [
+        ("escalated", "11-21 09:00", "系统", "升级给王主管:快递员一小时内的第二条预警"),
+        ("acknowledged", "11-21 09:05", "李四", "已确认收到"),
+        ("reported", "11-21 09:10", "赵客服", "上报原因:联系不上收件人"),
+        ("reported", "11-21 09:20", "李四", "原因由“联系不上收件人”改为“要求上楼”"),
+    ]
+    # Another courier of the point sees neither the warning nor its history.
+    client.force_login(world["zhang"])
+    assert "<details" not in client.get("/warnings/").content.decode()
+
+
+def test_a_card_answered_over_htmx_shows_the_tap_in_its_history(client, world):
+    warning = world["w"]["03"]
+    client.force_login(world["li"])
+    body = client.post(f"/warnings/{warning.pk}/ack/", headers={"HX-Request": "true"}).content.decode()
+    assert '<li data-verb="acknowledged">' in body and "· 李四 · 已确认收到</li>" in body
+
+
+def test_the_courier_page_fetches_every_card_s_history_in_one_query(client, world, django_assert_num_queries):
+    """Session, user, the warnings (with waybill, customer and area), their events (with
+    their actors), and the base page's unread notices and point — however many cards,
+    and however many events each."""
+    li = world["li"]
+    _history(world)
+    client.force_login(li)
+    with django_assert_num_queries(6):
+        assert len(client.get("/warnings/").context["warnings"]) == 1
+    load([r for i in range(4) for r in (scan(f"YT00000004{i:02d}", "到件", "2026-11-20 10:00"),
+                                        scan(f"YT00000004{i:02d}", "派件", "2026-11-21 07:00", emp="1002"))])
+    sweep(at=at("2026-11-21 09:10"))  # four more, escalated: one event each
+    for w in ParcelWarning.objects.filter(courier=li, state="open"):
+        services.warning_acknowledge(warning=w, actor=li)
+    # YT…03's four, the four escalations, five acknowledgements
+    assert WarningEvent.objects.filter(warning__courier=li).count() == 4 + 4 + 5
+    with django_assert_num_queries(6):
+        assert len(client.get("/warnings/").context["warnings"]) == 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,9 +12,12 @@ from kefu.orgs.models import NetworkPoint
 
 
 class ImportBatch(models.Model):
-    class Kind(models.TextChoices):
-        PLATFORM_MESSAGES = "platform_messages", _("Platform messages")
-        SCANS = "scans", _("Scan events")
+    """One file (or API batch) imported. `kind` names the kind of import, declared by the
+    app whose data it brings in (kefu.imports.kinds): free text, no migration per kind."""
+
+    # A running import reports progress once per chunk (seconds apart); one silent for this
+    # long has died with its process (kefu.imports.uploads fails it; the sweep stops waiting).
+    STALLED_AFTER = dt.timedelta(minutes=30)
 
     class State(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -23,7 +28,7 @@ class ImportBatch(models.Model):
     point = models.ForeignKey(
         NetworkPoint, on_delete=models.CASCADE, related_name="imports", null=True, blank=True
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30)
     file_name = models.CharField(_("file"), max_length=255)
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField(default=0)

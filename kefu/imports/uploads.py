@@ -42,8 +42,7 @@ from kefu.orgs.models import User
 logger = logging.getLogger(__name__)
 
 CELERY_TASK = "kefu.imports.run_upload"
-# An importer reports progress once per chunk (seconds apart); this is many times that.
-STALLED_AFTER = dt.timedelta(minutes=30)
+STALLED_AFTER = ImportBatch.STALLED_AFTER
 # How often a run waiting for its turn (one import at a time per process) says it is alive.
 WAIT_HEARTBEAT_S = 30.0
 THREAD_PREFIX = "kefu-import-"

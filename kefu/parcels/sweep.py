@@ -56,6 +56,7 @@ from kefu.core import bulk
 from kefu.core.sql import expression_sql, where_sql
 from kefu.imports.models import ImportBatch
 from kefu.parcels import events, routing
+from kefu.parcels.importers import SCANS
 from kefu.parcels.models import (
     CAN_BE_MISSED,
     CAN_BE_WARNED,
@@ -68,8 +69,6 @@ from kefu.parcels.models import (
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
-# A running scan import that has shown no progress for this long is dead (uploads.py fails it).
-STALLED = dt.timedelta(minutes=30)
 
 # The two passes' candidate indexes: {rule}, which waybills can be missed (warned), and
 # {due}, from when, are models.py's CAN_BE_MISSED and MISS_DUE (CAN_BE_WARNED, WARN_DUE),
@@ -331,10 +330,10 @@ def _aware(value) -> dt.datetime | None:
 def _imports() -> tuple[int, int]:
     """(the newest scan import a full pass started now covers, the newest scan import).
     A running import is covered only once it has finished."""
-    alive_since = timezone.now() - STALLED
+    alive_since = timezone.now() - ImportBatch.STALLED_AFTER
     running = Q(state=ImportBatch.State.RUNNING) & (
         Q(progress_at__gte=alive_since) | Q(progress_at__isnull=True, created_at__gte=alive_since))
-    figures = ImportBatch.objects.filter(kind=ImportBatch.Kind.SCANS).aggregate(
+    figures = ImportBatch.objects.filter(kind=SCANS).aggregate(
         newest=Max("pk"), running=Min("pk", filter=running))
     newest = figures["newest"] or 0
     mark = figures["running"] - 1 if figures["running"] is not None else newest

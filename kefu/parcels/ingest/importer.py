@@ -45,6 +45,7 @@ from kefu.customers.models import Customer
 from kefu.imports.models import ImportBatch, RejectedRow
 from kefu.imports.readers import ImportFileError, file_sha256, file_size, open_table
 from kefu.orgs.models import Area, NetworkPoint, Region, Role, User
+from kefu.parcels.importers import SCANS
 from kefu.parcels.ingest import cells, protocol, staging, worker
 from kefu.parcels.ingest.rows import parse
 from kefu.parcels.ingest.shape import (
@@ -83,11 +84,11 @@ def scans_import(
     size = file_size(fileobj)
     if batch is None:
         batch = ImportBatch.objects.create(
-            point=point, kind=ImportBatch.Kind.SCANS, file_name=file_name[:255], sha256=file_sha256(fileobj),
+            point=point, kind=SCANS, file_name=file_name[:255], sha256=file_sha256(fileobj),
             size=size, mapping=mapping or {}, created_by=actor,
         )
     else:
-        batch.point, batch.kind, batch.file_name = point, ImportBatch.Kind.SCANS, file_name[:255]
+        batch.point, batch.kind, batch.file_name = point, SCANS, file_name[:255]
         batch.sha256, batch.size, batch.mapping = file_sha256(fileobj), size, mapping or {}
         batch.created_by = batch.created_by or actor
         batch.state = ImportBatch.State.RUNNING
@@ -396,7 +397,7 @@ def scans_import_rows(
 
     payload = json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()
     batch = ImportBatch.objects.create(
-        point=point, kind=ImportBatch.Kind.SCANS, created_by=actor, size=len(payload),
+        point=point, kind=SCANS, created_by=actor, size=len(payload),
         file_name=f"api-{timezone.localtime():%Y%m%d-%H%M%S}", sha256=hashlib.sha256(payload).hexdigest(),
         encoding="json",
     )

@@ -46,8 +46,8 @@ class ScanEvent(models.Model):
 
     # No index of its own: scans are looked up by waybill; each index costs the bulk import.
     # No database constraint either: the importer writes only point ids it has looked up,
-    # and a constraint is checked for every row at commit (40 % of a bulk load's time on
-    # PostgreSQL). Deleting a point still deletes its scans (Django's collector).
+    # and a constraint is checked for every row at commit (a large share of a bulk load's
+    # time on PostgreSQL: decision 0002). Deleting a point still deletes its scans (Django's collector).
     point = models.ForeignKey(NetworkPoint, on_delete=models.CASCADE, related_name="+", db_index=False,
                               db_constraint=False)
     waybill_no = models.CharField(_("waybill number"), max_length=40)
@@ -87,8 +87,8 @@ MISS_DUE = Greatest("deadline", "arrived_at")
 class Waybill(models.Model):
     # point leads composite indexes below; area, courier and customer need none of their
     # own (the board reads a point's waybills by deadline, then filters). Each index costs
-    # the bulk upsert of a day's waybills: one on (courier, deadline) took a third of the
-    # plain insert's time on PostgreSQL, its entries landing all over the tree.
+    # the bulk upsert of a day's waybills: one on (courier, deadline) was a large part of
+    # the plain insert's time on PostgreSQL, its entries landing all over the tree.
     # Written in bulk by the scan importer with ids it has looked up (or created), so the
     # references carry no database constraint, checked per row at commit; deletes still
     # cascade or set null through Django's collector.
@@ -115,8 +115,8 @@ class Waybill(models.Model):
     # Earliest of sign-off and return: the parcel stops needing a warning then.
     settled_at = models.DateTimeField(null=True, blank=True)
     # What the sweep has marked (warned, missed) is in WaybillMark, not here: a mark
-    # on this wide row would be a new row version in every index (15–20 µs each on
-    # PostgreSQL), a mark there is one small insert.
+    # on this wide row would be a new row version in every index on PostgreSQL, a mark
+    # there is one small insert.
 
     class Meta:
         verbose_name = _("waybill")
@@ -235,7 +235,7 @@ class ParcelWarning(models.Model):
         RESCHEDULE = "reschedule", _("New appointment")  # 改约时间
 
     # The sweep inserts warnings by the ten thousand, each costing every index and every
-    # foreign-key check (at commit, 5–10 µs each): no index that a composite index below
+    # foreign-key check (at commit): no index that a composite index below
     # already leads with (point, courier), none for area or escalated_to, and no
     # foreign-key constraints. The ids come from the waybill (whose ids the importer looked up)
     # and the point's heads; deletes still cascade or set null through the ORM.

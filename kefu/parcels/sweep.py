@@ -222,9 +222,9 @@ def _ids_param(ids: list[int]) -> str:
 
 def _tune(cursor) -> None:
     """PostgreSQL: no JIT. A batch's estimated cost (thousands of probes of the mark
-    table) passes jit_above_cost, and compiling takes longer (~50 ms) than running it.
+    table) passes jit_above_cost, and compiling takes longer than running it.
     And psycopg's own (C) loader of timestamptz on this cursor: Django's (Python, for
-    its time-zone handling) costs ~5 µs a value, and both give aware UTC times (Django
+    its time-zone handling) costs several times as much a value, and both give aware UTC times (Django
     keeps the connection's time zone at UTC)."""
     if connection.vendor == "postgresql":
         from psycopg.types.datetime import TimestamptzLoader

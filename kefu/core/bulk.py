@@ -20,6 +20,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.db import connection
 
 # Bound values per INSERT on SQLite (it allows 32,766): 500 rows of ten columns.
@@ -43,13 +44,16 @@ def write_rows(table: str, columns: Sequence[str], rows: Sequence[tuple],
             with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
                 copy.write(data)
             return
-        adapted = _sqlite_rows(rows, len(columns))
-        per_statement = max(1, INSERT_VALUES // len(columns))
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(adapted), per_statement):
-            chunk = adapted[start:start + per_statement]
-            cursor.execute(f"INSERT INTO {quote(table)} ({names}) VALUES " + ", ".join([one] * len(chunk)),
-                           [value for row in chunk for value in row])
+        width = len(columns)
+        convert = _sqlite_conversions(rows, width)
+        per_statement = max(1, INSERT_VALUES // width)
+        one = "(" + ", ".join(["%s"] * width) + ")"
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            params = [value for row in chunk for value in row]  # flat: no list per row to collect
+            for i, to_sqlite in convert:
+                _convert_column(params, i, width, to_sqlite)
+            cursor.execute(f"INSERT INTO {quote(table)} ({names}) VALUES " + ", ".join([one] * len(chunk)), params)
 
 
 def id_list(ids: Sequence[int]) -> str:
@@ -81,35 +85,44 @@ def _copy_value(value) -> str:
     return str(value).translate(_ESCAPES)
 
 
-def _sqlite_rows(rows: Sequence[tuple], width: int) -> list[tuple]:
-    """The rows with their times as SQLite stores them (naive UTC text) and their
-    JSON as text. Which columns need that is seen once, from each column's first
-    value that is not None; a value repeated from the row before (the batch's
-    time on every row) is converted once."""
-    adapt = connection.ops.adapt_datetimefield_value
-    columns = []
+def _sqlite_conversions(rows: Sequence[tuple], width: int) -> list[tuple[int, Callable]]:
+    """The columns whose values SQLite takes in another form — times as naive UTC
+    text, JSON as text — each seen from its first value that is not None."""
+    conversions = []
     for i in range(width):
         sample = next((row[i] for row in rows if row[i] is not None), None)
         if isinstance(sample, dt.datetime):
-            columns.append([i, adapt, None, None])
+            conversions.append((i, _sqlite_time()))
         elif isinstance(sample, (dict, list)):
-            columns.append([i, _json, None, None])
-    if not columns:
-        return list(rows)
-    result = []
-    for row in rows:
-        values = list(row)
-        for column in columns:
-            i, convert, last, converted = column
-            value = values[i]
-            if value is None:
-                continue
-            if value is not last:
-                converted = convert(value)
-                column[2:] = value, converted
-            values[i] = converted
-        result.append(values)
-    return result
+            conversions.append((i, _json))
+    return conversions
+
+
+def _sqlite_time() -> Callable:
+    """Django's adaptation of a time for SQLite — an aware time as naive text in
+    the connection's zone — without its checks on every value (a third faster)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if not settings.USE_TZ:
+        return adapt
+    zone = connection.timezone
+
+    def to_text(value: dt.datetime) -> str:
+        return str(value.astimezone(zone).replace(tzinfo=None)) if value.tzinfo is not None else adapt(value)
+
+    return to_text
+
+
+def _convert_column(params: list, i: int, width: int, convert: Callable) -> None:
+    """Convert column `i` of the flat `params` in place; a value repeated from the
+    row before (the batch's time on every row) is converted once."""
+    last = converted = None
+    for j in range(i, len(params), width):
+        value = params[j]
+        if value is None:
+            continue
+        if value is not last:
+            last, converted = value, convert(value)
+        params[j] = converted
 
 
 def _json(value) -> str:

@@ -79,9 +79,10 @@ def raise_warnings(claimed: list[tuple], *, at: dt.datetime) -> int:
         numbers[wid] = waybill_no
     bulk.write_rows(ParcelWarning._meta.db_table, NewWarning._fields, warnings, line=_copy_line(at))
     people = _people(warnings)
-    escalated = [(w.waybill_id, w.escalation, w.escalated_to_id) for w in warnings if w.escalation]
-    events.record_escalated(escalated=escalated, at=at, names={pk: str(people[pk]) for pk in
-                                                               {to for _, _, to in escalated} & people.keys()})
+    escalated = [w for w in warnings if w.escalation]
+    kinds = {(w.escalation, w.escalated_to_id) for w in escalated}
+    events.record_escalated(waybill_ids=[w.waybill_id for w in escalated], kinds=kinds, at=at,
+                            names={to: str(people[to]) for _, to in kinds if to in people})
     _notify(warnings, numbers, people)
     return len(escalated)
 

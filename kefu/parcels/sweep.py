@@ -476,8 +476,9 @@ def _claim_warnings_once(at: dt.datetime, after: tuple, *, plain: bool) -> tuple
             wdue, deadline = cursor.fetchone()
             last = (_key(wdue), _key(deadline), ids[-1])
         claimed = [r for r in rows if r[0] in won]
-        ahead = [settled for settled, deadline in ((_aware(r[8]), _aware(r[5])) for r in claimed)
-                 if settled is not None and settled <= deadline]
+        # Times read only for the waybills settled later (SQLite hands back naive times).
+        ahead = [settled for settled, deadline in ((_aware(r[8]), _aware(r[5])) for r in claimed if r[8] is not None)
+                 if settled <= deadline]
         if ahead:
             cursor.execute(NOTE_SETTLEMENT, [_param(min(ahead))] * 2)
     escalated = routing.raise_warnings(claimed, at=at) if claimed else 0

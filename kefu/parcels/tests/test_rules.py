@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from kefu.parcels import sweep
-from kefu.parcels.importer import scans_import
+from kefu.parcels.ingest import scans_import
 from kefu.parcels.tests.helpers import at, scan, scan_csv
 
 pytestmark = pytest.mark.django_db

@@ -187,8 +187,9 @@ def _django() -> None:
 
 def _build_world() -> dict:
     from kefu.customers.models import Customer
-    from kefu.notifications.models import Channel, Notification
+    from kefu.notifications.models import Channel
     from kefu.orgs.models import Area, Department, NetworkPoint, Region, Role, User
+    from kefu.parcels.notices import PARCEL_WARNING
 
     region = Region.objects.create(code="SH", name="上海")
     point = NetworkPoint.objects.create(region=region, code=POINT, name="黄浦网点", brand="中通", city="上海")
@@ -221,7 +222,7 @@ def _build_world() -> dict:
                  tier=Customer.Tier.KA if i < KA else Customer.Tier.REGULAR) for i in range(CUSTOMERS))
     hook = "http://127.0.0.1:9/robot/send?key="
     Channel.objects.create(point=point, kind=Channel.Kind.WECOM, target=hook + "group",
-                           verbs=[Notification.Verb.PARCEL_WARNING])
+                           verbs=[PARCEL_WARNING])
     Channel.objects.create(user=supervisor, kind=Channel.Kind.DINGTALK, target=hook + "zhuguan", verbs=[])
     for c in couriers[:10]:
         Channel.objects.create(user=c, kind=Channel.Kind.WECOM, target=hook + c.username, verbs=[])

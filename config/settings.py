@@ -34,8 +34,8 @@ INSTALLED_APPS = [
     "kefu.imports",
     "kefu.tickets",
     "kefu.parcels",
-    "kefu.api",
     "kefu.web",
+    "kefu.api",
     "kefu.demo",
 ]
 

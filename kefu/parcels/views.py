@@ -10,13 +10,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import is_htmx, safe_next
-from kefu.core.upload_limits import upload_refused
 from kefu.imports.models import ImportBatch
-from kefu.imports.views import rejects_csv
+from kefu.imports.views import rejects_csv, upload_page
 from kefu.orgs.models import Role
 from kefu.parcels import forms, permissions, selectors, services, uploads
 
@@ -104,33 +103,25 @@ def _require_scan_importer(user) -> None:
     permissions.require(permissions.can_import_scans(user))
 
 
-@csrf_exempt  # the upload's size is checked before its body is read; the token after (_scan_upload)
+@csrf_exempt  # the upload's size is checked before its body is read, the token after (upload_page)
 @login_required
 @require_http_methods(["GET", "POST"])
 def scan_imports(request):
     """The point's scan import batches and the upload form; an upload starts a background import.
     An upload over the limit is refused before its body is read."""
     _require_scan_importer(request.user)
-    refused = upload_refused(request, limit=settings.KEFU_MAX_SCAN_IMPORT_BYTES)
-    if refused is not None:
-        form = forms.ScanImportForm(request.POST, refused_size=refused)
-        form.is_valid()
-        return _scan_imports_page(request, form, status=413)
-    return _scan_upload(request)
 
-
-@csrf_protect
-def _scan_upload(request):
-    user = request.user
-    form = forms.ScanImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    def accept(form):
         try:
-            batch = uploads.scan_upload_start(upload=form.cleaned_data["file"], actor=user, mapping=form.mapping())
+            batch = uploads.scan_upload_start(upload=form.cleaned_data["file"], actor=request.user,
+                                              mapping=form.mapping())
         except ValidationError as exc:
             form.add_error("file", exc)
-        else:
-            return redirect("scan_import_detail", pk=batch.pk)
-    return _scan_imports_page(request, form, status=400 if form.errors else 200)
+            return None
+        return redirect("scan_import_detail", pk=batch.pk)
+
+    return upload_page(request, limit=settings.KEFU_MAX_SCAN_IMPORT_BYTES, make_form=forms.ScanImportForm,
+                       accept=accept, page=_scan_imports_page, invalid_status=400)
 
 
 def _scan_imports_page(request, form, *, status: int):

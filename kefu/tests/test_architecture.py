@@ -4,7 +4,7 @@
   hidden in a function is still a cycle);
 - an app imports only apps listed before it in INSTALLED_APPS: that order is the
   layering (core → orgs → customers → notifications, imports → tickets → parcels …
-  → api, web, demo), so a lower app never names a higher one;
+  → web, api, demo), so a lower app never names a higher one;
 - nothing in kefu/ imports `config` (it wires kefu, not the other way round).
 
 Tests belong to their app and follow the same rules. Apps find each other's

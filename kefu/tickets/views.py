@@ -11,13 +11,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.http import is_htmx, safe_next
-from kefu.core.upload_limits import upload_refused
 from kefu.imports import selectors as import_selectors
-from kefu.imports.views import rejects_csv
+from kefu.imports.views import rejects_csv, upload_page
 from kefu.orgs import selectors as org_selectors
 from kefu.tickets import attachments, forms, message_import, permissions, selectors, services, sla
 from kefu.tickets.importers import PLATFORM_MESSAGES
@@ -330,32 +329,24 @@ def _message_batch(user, pk: int):
     return batch
 
 
-@csrf_exempt  # the upload's size is checked before its body is read; the token after (_import_upload)
+@csrf_exempt  # the upload's size is checked before its body is read, the token after (upload_page)
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request):
     """The point's message imports and the upload form. An upload over the limit is
     refused before its body is read; nothing is stored."""
     permissions.require(permissions.can_import_messages(request.user))
-    refused = upload_refused(request, limit=settings.KEFU_MAX_IMPORT_BYTES)
-    if refused is not None:
-        form = forms.PlatformMessageImportForm(request.POST, refused_size=refused)
-        form.is_valid()
-        return _import_list_page(request, form, status=413)
-    return _import_upload(request)
 
-
-@csrf_protect
-def _import_upload(request):
-    form = forms.PlatformMessageImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    def accept(form):
         upload = form.cleaned_data["file"]
         batch = message_import.platform_messages_import(
             point=request.user.point, fileobj=upload, file_name=upload.name, actor=request.user,
             mapping=form.mapping(), queue=form.cleaned_data["queue"],
         )
         return redirect("import_detail", pk=batch.pk)
-    return _import_list_page(request, form, status=200)
+
+    return upload_page(request, limit=settings.KEFU_MAX_IMPORT_BYTES, make_form=forms.PlatformMessageImportForm,
+                       accept=accept, page=_import_list_page)
 
 
 def _import_list_page(request, form, *, status: int):

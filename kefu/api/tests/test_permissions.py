@@ -5,11 +5,8 @@ import pytest
 from django.urls import reverse
 
 from kefu.api.services import api_token_create
-from kefu.customers.tests.factories import CustomerFactory
-from kefu.orgs.models import Queue, Role
-from kefu.orgs.tests.factories import AgentFactory, PointFactory
-from kefu.tickets import services
-from kefu.tickets.models import Channel
+from kefu.orgs.models import Role
+from kefu.tickets.tests.factories import ticket_desk
 from kefu.tickets.tests.test_permissions import CS, OTHER_STAFF, person
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def desk():
-    point = PointFactory()
-    customer = CustomerFactory(point=point)
-    agent = AgentFactory(point=point, queue=Queue.ARRIVAL)
-    ticket = services.ticket_create(point=point, subject="快件三天没更新", queue=Queue.ARRIVAL,
-                                    channel=Channel.WEB, customer=customer)
-    return point, customer, agent, ticket
+    return ticket_desk()
 
 
 @pytest.mark.parametrize("role", CS + OTHER_STAFF + [Role.CUSTOMER])

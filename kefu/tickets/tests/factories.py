@@ -1,8 +1,9 @@
 import factory
 from django.utils import timezone
 
+from kefu.customers.tests.factories import CustomerFactory
 from kefu.orgs.models import Queue
-from kefu.orgs.tests.factories import PointFactory
+from kefu.orgs.tests.factories import AgentFactory, PointFactory
 from kefu.tickets.models import Channel, Kind, Status, Ticket
 
 
@@ -21,3 +22,16 @@ class TicketFactory(factory.django.DjangoModelFactory):
     is_open = True
     waybill_no = factory.Sequence(lambda n: f"YT{n:013d}")
     created_at = factory.LazyFunction(timezone.now)
+
+
+def ticket_desk():
+    """A point, a customer, an arrival agent and the customer's ticket, opened through
+    the service (routed to the agent): (point, customer, agent, ticket)."""
+    from kefu.tickets import services
+
+    point = PointFactory()
+    customer = CustomerFactory(point=point)
+    agent = AgentFactory(point=point, queue=Queue.ARRIVAL)
+    ticket = services.ticket_create(point=point, subject="快件三天没更新", queue=Queue.ARRIVAL,
+                                    channel=Channel.WEB, customer=customer)
+    return point, customer, agent, ticket

@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from kefu.customers.tests.factories import CustomerFactory
-from kefu.orgs.models import Queue, Role
-from kefu.orgs.tests.factories import AgentFactory, PointFactory, UserFactory
+from kefu.orgs.models import Role
+from kefu.orgs.tests.factories import PointFactory, UserFactory
 from kefu.tickets import services
-from kefu.tickets.models import Channel, Priority, Status
+from kefu.tickets.models import Priority, Status
+from kefu.tickets.tests.factories import ticket_desk
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +20,7 @@ OTHER_STAFF = [Role.COURIER, Role.PICKUP, Role.DRIVER, Role.DEPT_HEAD]
 
 @pytest.fixture
 def desk():
-    point = PointFactory()
-    customer = CustomerFactory(point=point)
-    agent = AgentFactory(point=point, queue=Queue.ARRIVAL)
-    ticket = services.ticket_create(point=point, subject="快件三天没更新", queue=Queue.ARRIVAL,
-                                    channel=Channel.WEB, customer=customer)
-    return point, customer, agent, ticket
+    return ticket_desk()
 
 
 def person(role, point, customer=None):

@@ -8,15 +8,14 @@ endpoints as a ninja `router` in its own `api.py`; they are all mounted here at
 /api/, in the order of INSTALLED_APPS, without being listed.
 """
 
-from django.apps import apps
 from django.http import Http404
 from django.urls import path
-from django.utils.module_loading import import_module, module_has_submodule
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Router
 
 from kefu.api.auth import read_auth
 from kefu.api.errors import install_error_handlers
+from kefu.core.discovery import app_modules
 from kefu.core.nav import NavItem
 
 api = NinjaAPI(
@@ -33,20 +32,8 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 
-def app_routers() -> list[Router]:
-    """The `router` of every installed kefu app that has an `api` module."""
-    routers = []
-    for config in apps.get_app_configs():
-        if config.name.startswith("kefu.") and config.name != "kefu.api" \
-                and module_has_submodule(config.module, "api"):
-            router = getattr(import_module(f"{config.name}.api"), "router", None)
-            if router is not None:
-                routers.append(router)
-    return routers
-
-
-for _router in app_routers():
-    api.add_router("/", _router)
+for _module in app_modules("api"):  # each app's `router` (docs/ARCHITECTURE.md)
+    api.add_router("/", _module.router)
 
 # Added last, so it only sees paths no other route took: a JSON 404, not Django's page.
 fallback = Router()

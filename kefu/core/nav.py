@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.module_loading import import_module, module_has_submodule
+
+from kefu.core.discovery import app_modules
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,7 @@ def all_items() -> list[NavItem]:
     """Every installed kefu app's `urls.nav`, by order (then INSTALLED_APPS order)."""
     global _ITEMS
     if _ITEMS is None:
-        found = []
-        for config in apps.get_app_configs():
-            if config.name.startswith("kefu.") and module_has_submodule(config.module, "urls"):
-                found += getattr(import_module(f"{config.name}.urls"), "nav", [])
+        found = [item for module in app_modules("urls") for item in getattr(module, "nav", [])]
         _ITEMS = sorted(found, key=lambda item: item.order)
     return _ITEMS
 

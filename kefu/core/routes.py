@@ -10,14 +10,10 @@ higher layer's page wins.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.urls import include, path
-from django.utils.module_loading import module_has_submodule
+
+from kefu.core.discovery import app_modules
 
 
 def app_routes() -> list:
-    return [
-        path("", include(f"{config.name}.urls"))
-        for config in reversed(list(apps.get_app_configs()))
-        if config.name.startswith("kefu.") and module_has_submodule(config.module, "urls")
-    ]
+    return [path("", include(module)) for module in reversed(app_modules("urls"))]

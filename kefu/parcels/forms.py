@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from kefu.imports.forms import ImportFileForm
 from kefu.imports.readers import EXCEL_SUFFIXES
 from kefu.parcels.ingest import DEFAULT_SCAN_MAPPING
 from kefu.parcels.models import ParcelWarning
@@ -61,44 +62,22 @@ SCAN_FIELD_LABELS = {
 SCAN_FILE_SUFFIXES = (".csv", ".txt", *EXCEL_SUFFIXES)
 
 
-class ScanImportForm(forms.Form):
-    """A scan export and, for other layouts, the header of each column (blank: the default).
-    Given `refused_size` (an upload refused before it was read, kefu.core.upload_limits),
-    the form's only error says the file is too big."""
+class ScanImportForm(ImportFileForm):
+    """A scan export and, for other layouts, the header of each column (blank: the default)."""
 
+    columns = DEFAULT_SCAN_MAPPING
+    column_labels = SCAN_FIELD_LABELS
     file = forms.FileField(label=_("File (CSV, XLSX, XLS, ODS)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ",".join(SCAN_FILE_SUFFIXES)}))
 
-    def __init__(self, *args, refused_size: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.refused_size = refused_size
-        if refused_size is not None:
-            self.fields["file"].required = False  # there is no file: it was refused
-        for field, default in DEFAULT_SCAN_MAPPING.items():
-            self.fields[f"col_{field}"] = forms.CharField(
-                label=SCAN_FIELD_LABELS[field], required=False, max_length=50,
-                widget=forms.TextInput(attrs={"placeholder": default}),
-            )
+    def too_big(self, size: int) -> str:
+        return too_big_message(size)
 
     def clean_file(self):
-        if self.refused_size is not None:
-            raise forms.ValidationError(too_big_message(self.refused_size))
-        upload = self.cleaned_data["file"]
+        upload = super().clean_file()
         name = (upload.name or "").lower()
         if "." in name and not name.endswith(SCAN_FILE_SUFFIXES):
             raise forms.ValidationError(_("Upload a CSV or Excel file (.csv, .xlsx, .xls, .ods)."))
         if upload.size > settings.KEFU_MAX_SCAN_IMPORT_BYTES:
             raise forms.ValidationError(too_big_message(upload.size))
         return upload
-
-    def mapping_fields(self):
-        return [self[f"col_{f}"] for f in DEFAULT_SCAN_MAPPING]
-
-    def mapping_given(self) -> bool:
-        """Whether any column name was filled in (the page then shows them open)."""
-        return self.is_bound and any((self.data.get(f"col_{f}") or "").strip() or self.errors.get(f"col_{f}")
-                                     for f in DEFAULT_SCAN_MAPPING)
-
-    def mapping(self) -> dict[str, str]:
-        return {f: self.cleaned_data[f"col_{f}"].strip() for f in DEFAULT_SCAN_MAPPING
-                if self.cleaned_data.get(f"col_{f}", "").strip()}

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kefu.customers.models import Customer
+from kefu.imports.forms import ImportFileForm
 from kefu.orgs import selectors as org_selectors
 from kefu.orgs.models import Area, Queue, Role, User
 from kefu.tickets.message_import import DEFAULT_MESSAGE_MAPPING, too_big_message
@@ -258,31 +259,13 @@ MESSAGE_FIELD_LABELS = {
 }
 
 
-class PlatformMessageImportForm(forms.Form):
-    """A platform message export, its queue and, for other layouts, the header of each column.
-    Given `refused_size` (an upload refused before it was read, kefu.core.upload_limits),
-    the form's only error says the file is too big."""
+class PlatformMessageImportForm(ImportFileForm):
+    """A platform message export, its queue and, for other layouts, the header of each column."""
 
+    columns = DEFAULT_MESSAGE_MAPPING
+    column_labels = MESSAGE_FIELD_LABELS
     file = forms.FileField(label=_("File (CSV, XLSX)"))
     queue = forms.ChoiceField(label=_("Queue"), choices=Queue.choices, initial=Queue.ARRIVAL)
 
-    def __init__(self, *args, refused_size: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.refused_size = refused_size
-        if refused_size is not None:
-            self.fields["file"].required = False  # there is no file: it was refused
-            self.fields["queue"].required = False
-        for field, default in DEFAULT_MESSAGE_MAPPING.items():
-            self.fields[f"col_{field}"] = forms.CharField(
-                label=MESSAGE_FIELD_LABELS[field], required=False, max_length=50,
-                widget=forms.TextInput(attrs={"placeholder": default}),
-            )
-
-    def clean_file(self):
-        if self.refused_size is not None:
-            raise forms.ValidationError(too_big_message(self.refused_size))
-        return self.cleaned_data["file"]
-
-    def mapping(self) -> dict[str, str]:
-        return {f: self.cleaned_data[f"col_{f}"].strip() for f in DEFAULT_MESSAGE_MAPPING
-                if self.cleaned_data.get(f"col_{f}", "").strip()}
+    def too_big(self, size: int) -> str:
+        return too_big_message(size)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -48,7 +48,7 @@ def attachment_add(
     """Keep a piece of evidence (photo, call recording, PDF). The type is taken
     from the name's extension and checked against the file's first bytes. Whoever may
     write on the ticket may attach (its staff, its customer's contact)."""
-    _check_attach(actor, ticket)
+    permissions.check_attach(actor, ticket)
     if upload.size > settings.KEFU_MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": _("The file is larger than %(mb)s MB.")
                                % {"mb": settings.KEFU_MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
@@ -74,13 +74,3 @@ def attachment_add(
     attachment.save()
     events.record(ticket=ticket, verb=Event.Verb.ATTACHED, actor=actor, name=name, size=upload.size)
     return attachment
-
-
-def _check_attach(actor: User | None, ticket: Ticket) -> None:
-    for action in ("note", "message"):
-        try:
-            permissions.check_action(actor, action, ticket)
-        except PermissionDenied:
-            continue
-        return
-    raise PermissionDenied

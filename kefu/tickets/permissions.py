@@ -99,6 +99,12 @@ def check_create(actor: User | None, *, point, customer=None) -> None:
         raise PermissionDenied
 
 
+def check_attach(actor: User | None, ticket) -> None:
+    """For evidence: whoever may write on the ticket — its staff (a note) or its
+    customer's contact (a message)."""
+    check_action(actor, "message" if actor is not None and actor.is_customer else "note", ticket)
+
+
 def check_update(actor: User | None, ticket, fields: dict) -> None:
     """For `ticket_update`: CS staff change the classification; a courier only makes
     themself the ticket's courier (they follow the ticket of a warning they reported)."""

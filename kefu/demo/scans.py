@@ -101,8 +101,9 @@ def import_demo_scans(point: NetworkPoint, *, rng: random.Random, now: dt.dateti
 def replay_sweeps(*, now: dt.datetime, hours: int = 26, step_minutes: int = 10) -> dict:
     """Run the sweep as the embedded job would have over the last `hours`, so the
     board has a past: warnings raised, saved and missed at their times."""
-    from kefu.parcels.sweep import sweep
+    from kefu.parcels.sweep import horizon_reset, sweep
 
+    horizon_reset()  # a live sweep (a served demo before a --reset) may have read past these times
     totals = {"raised": 0, "missed": 0, "saved": 0, "escalated": 0}
     t = now - dt.timedelta(hours=hours)
     while t <= now:

@@ -304,6 +304,15 @@ def _own_connection(fn, *args):
 # ---- the horizon -------------------------------------------------------------
 
 
+def horizon_reset() -> None:
+    """Forget how far the sweep has read: the next sweep reads both candidate indexes
+    from the start, and marks nothing twice (the marks stay). For a replay of the past
+    (`kefu demo`): a sweep whose `at` lies behind the horizon reads only past it, so a
+    replay after a live sweep would find nothing."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM parcels_sweephorizon")
+
+
 def _horizon() -> dict:
     with connection.cursor() as cursor:
         sql = "SELECT missed_through, warned_through, imports_through FROM parcels_sweephorizon WHERE id = 1"

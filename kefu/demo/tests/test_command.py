@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from kefu.customers.models import Customer
 from kefu.demo import org as demo_org
@@ -111,3 +112,16 @@ def test_the_real_sla_sweep_finds_nothing_the_replayed_history_missed():
         assert any(m and fresh < m <= NOW for m in moments), t.pk
     assert counts["warned"] + counts["breached"] == claimed.count()
     assert open_before > 20
+
+
+def test_a_demo_built_after_a_live_sweep_still_has_its_warnings_history():
+    """A served demo's sweep reads up to the real time; rebuilt (--reset), the replay's
+    sweeps lie behind that horizon and read from the start again."""
+    from kefu.parcels.models import ParcelWarning, WarningEvent
+    from kefu.parcels.sweep import sweep
+
+    sweep()  # the live sweep of a server that ran before the build
+    services.demo_build(seed=3, now=timezone.now(), days=1, messages_per_day=20, inbound_per_day=400)
+
+    assert ParcelWarning.objects.filter(point__code=demo_org.POINT_CODE).exists()
+    assert WarningEvent.objects.filter(verb=WarningEvent.Verb.MISSED).exists()
